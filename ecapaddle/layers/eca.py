@@ -1,0 +1,107 @@
+"""ECA: Efficient Channel Attention.
+
+Wang, Wu, Zhu, Li, Zuo, Hu. "ECA-Net: Efficient Channel Attention for Deep
+Convolutional Neural Networks". CVPR 2020. https://arxiv.org/abs/1910.03151
+"""
+import math
+import numbers
+
+import paddle
+import paddle.nn as nn
+import paddle.nn.functional as F
+
+
+def eca_kernel_size(channels, gamma=2, b=1):
+    """The paper's adaptive kernel size k = psi(C) = |(log2(C) + b) / gamma|_odd (eq. 12).
+
+    t = int(|(log2(C) + b) / gamma|), k = t if t is odd else t + 1.
+    Examples with gamma=2, b=1: 64 -> 3, 128 -> 5, 256 -> 5, 512 -> 5, 2048 -> 7.
+    Unlike timm, k is not clamped to 3: very small C gives k = 1.
+    """
+    _check_channels(channels)
+    if gamma <= 0:
+        raise ValueError(f"gamma must be positive, got {gamma!r}")
+    t = int(abs((math.log2(channels) + b) / gamma))
+    return t if t % 2 else t + 1
+
+
+def _check_channels(channels):
+    if isinstance(channels, bool) or not isinstance(channels, numbers.Integral):
+        raise TypeError(f"channels must be a positive int, got {channels!r} ({type(channels).__name__})")
+    if channels < 1:
+        raise ValueError(f"channels must be a positive int, got {channels}")
+
+
+def _check_kernel_size(kernel_size):
+    if isinstance(kernel_size, bool) or not isinstance(kernel_size, numbers.Integral):
+        raise TypeError(f"kernel_size must be a positive odd int, got {kernel_size!r}")
+    if kernel_size < 1 or kernel_size % 2 == 0:
+        raise ValueError(
+            f"kernel_size must be a positive odd int so that the zero padding (k-1)//2 keeps the "
+            f"channel count, got {kernel_size}; use an odd size such as {max(1, kernel_size + 1) | 1}, "
+            f"or pass channels=C to derive it with the adaptive rule")
+
+
+class ECA(nn.Layer):
+    """Efficient Channel Attention (ECA-Net, CVPR 2020).
+
+    For x of shape [N, C, *spatial] (spatial = (L,), (H, W) or (D, H, W)):
+
+    1. y = mean of x over the spatial axes        -> [N, C]   (no dimensionality reduction)
+    2. y = 1-D convolution of y along the channel axis with one shared kernel of odd size k,
+       zero padding (k - 1) // 2, no bias         -> [N, C]
+       (equivalently y @ B.T, B a C x C band matrix whose rows hold the same k weights)
+    3. out = x * sigmoid(y)[:, :, None, ...]      -> [N, C, *spatial]
+
+    The layer has exactly k parameters (`conv.weight`, shape [1, 1, k]); the sub-layer name
+    `conv` matches the official code and the AI Studio notebook, so their weights load directly.
+
+    Args:
+        channels: number of input channels C. Used to derive k by the adaptive rule when
+            `kernel_size` is None, and to check the input's channel count.
+        kernel_size: odd k, the number of neighbouring channels each channel interacts with.
+            Overrides the adaptive rule.
+        gamma, b: parameters of the adaptive rule `eca_kernel_size` (paper defaults 2 and 1).
+
+    Shapes: input [N, C, L], [N, C, H, W] or [N, C, D, H, W]; output the same shape.
+    """
+
+    def __init__(self, channels=None, kernel_size=None, gamma=2, b=1):
+        super().__init__()
+        if kernel_size is None and channels is None:
+            raise ValueError("ECA needs kernel_size=k (odd) or channels=C to derive k with the adaptive rule")
+        if channels is not None:
+            _check_channels(channels)
+        if kernel_size is None:
+            kernel_size = eca_kernel_size(channels, gamma, b)
+        _check_kernel_size(kernel_size)
+        self.channels = channels
+        self.kernel_size = int(kernel_size)
+        self.conv = nn.Conv1D(1, 1, self.kernel_size, padding=(self.kernel_size - 1) // 2, bias_attr=False)
+
+    def attention(self, x):
+        """The channel weights sigmoid(conv(pool(x))), shape [N, C, 1, ...] (broadcastable to x)."""
+        self._check_input(x)
+        n, c = x.shape[0], x.shape[1]
+        pooled = x.mean(axis=list(range(2, x.ndim)), keepdim=True)      # [N, C, 1, ...]
+        # A reshape (free) instead of the squeeze/transpose dance: [N, C, 1..] -> [N, 1, C].
+        y = self.conv(pooled.reshape([n, 1, c]))                          # [N, 1, C]
+        return F.sigmoid(y).reshape(pooled.shape)
+
+    def forward(self, x):
+        return x * self.attention(x)
+
+    def _check_input(self, x):
+        if x.ndim not in (3, 4, 5):
+            raise ValueError(
+                f"ECA expects a tensor [N, C, L], [N, C, H, W] or [N, C, D, H, W]; got rank {x.ndim} "
+                f"with shape {list(x.shape)}. Add a batch axis with x.unsqueeze(0) for a single sample.")
+        if not paddle.is_floating_point(x):
+            raise TypeError(f"ECA expects a floating-point tensor, got {x.dtype}; convert with x.astype('float32')")
+        if self.channels is not None and x.shape[1] not in (self.channels, -1):
+            raise ValueError(
+                f"ECA was built for {self.channels} channels but the input has {x.shape[1]} "
+                f"(shape {list(x.shape)}); build it with ECA(channels={x.shape[1]}) or pass kernel_size only")
+
+    def extra_repr(self):
+        return f"channels={self.channels}, kernel_size={self.kernel_size}"

@@ -1,0 +1,102 @@
+"""AlexNet for 3 x 128 x 128 CIFAR-10 input, with optional channel attention after each conv.
+
+The layout is the AI Studio course notebook's (see SPEC §2): five convolutions, each followed by
+an optional attention layer and then ReLU, three max-pools, and a 1152-2048-2048-classes head.
+"""
+import paddle.nn as nn
+
+from ..layers.eca import ECA, eca_kernel_size
+
+# (in_channels, out_channels, kernel, stride, padding, max-pool after) per conv stage
+STAGES = (
+    (3, 48, 11, 4, 5, True),
+    (48, 128, 5, 1, 2, True),
+    (128, 192, 3, 1, 1, False),
+    (192, 192, 3, 1, 1, False),
+    (192, 128, 3, 1, 1, True),
+)
+INPUT_SIZE = 128
+FEATURE_SIZE = 3            # spatial size of the last feature map for 128 x 128 input
+NOTEBOOK_ECA_KERNELS = (3, 3, 5, 5, 3)
+
+
+def _conv_out(size, kernel, stride, padding):
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+def feature_map_size(size):
+    """Spatial size of the last feature map for an input of `size` pixels (per side)."""
+    for _, _, kernel, stride, padding, pool in STAGES:
+        size = _conv_out(size, kernel, stride, padding)
+        if pool:
+            size = _conv_out(size, 3, 2, 0) if size >= 3 else 0
+    return size
+
+
+class AlexNet(nn.Layer):
+    """AlexNet of the course notebook; input [N, 3, 128, 128], output logits [N, num_classes].
+
+    Args:
+        num_classes: size of the output layer.
+        dropout: dropout probability before the two hidden fully connected layers' outputs.
+        attention: optional factory `attention(channels, stage) -> nn.Layer` called for each of
+            the five conv stages (stage = 0..4); its layer goes after the conv and before ReLU.
+            None gives the plain AlexNet (7,524,042 parameters for 10 classes).
+    """
+
+    def __init__(self, num_classes=10, dropout=0.5, attention=None):
+        super().__init__()
+        layers = []
+        for stage, (c_in, c_out, kernel, stride, padding, pool) in enumerate(STAGES):
+            layers.append(nn.Conv2D(c_in, c_out, kernel, stride=stride, padding=padding))
+            if attention is not None:
+                layers.append(attention(c_out, stage))
+            layers.append(nn.ReLU())
+            if pool:
+                layers.append(nn.MaxPool2D(3, stride=2))
+        self.features = nn.Sequential(*layers)
+        flat = STAGES[-1][1] * FEATURE_SIZE * FEATURE_SIZE
+        self.classifier = nn.Sequential(
+            nn.Linear(flat, 2048), nn.ReLU(), nn.Dropout(dropout),
+            nn.Linear(2048, 2048), nn.ReLU(), nn.Dropout(dropout),
+            nn.Linear(2048, num_classes),
+        )
+
+    def forward(self, x):
+        """x: [N, 3, H, W] with H, W giving a 3 x 3 last feature map (128 px) -> logits [N, classes]."""
+        _check_image_batch(x)
+        return self.classifier(self.features(x).flatten(1))
+
+
+def _check_image_batch(x):
+    if x.ndim != 4 or x.shape[1] not in (3, -1):
+        raise ValueError(f"AlexNet expects images [N, 3, 128, 128], got shape {list(x.shape)}")
+    for side in x.shape[2:]:
+        if side != -1 and feature_map_size(side) != FEATURE_SIZE:
+            raise ValueError(
+                f"AlexNet expects {INPUT_SIZE} x {INPUT_SIZE} input (its classifier needs a "
+                f"{FEATURE_SIZE} x {FEATURE_SIZE} last feature map); got {list(x.shape[2:])}, which gives "
+                f"{feature_map_size(side)}. Resize the images to {INPUT_SIZE} px (see ecapaddle.data transforms).")
+
+
+class AlexNetECA(AlexNet):
+    """AlexNet with ECA after each conv and before its ReLU (7,524,061 parameters for 10 classes).
+
+    Args:
+        num_classes, dropout: as for `AlexNet`.
+        kernel_sizes: five odd ECA kernel sizes, one per conv stage. The default (3, 3, 5, 5, 3)
+            is the notebook's; "adaptive" uses the paper's rule per stage (3, 5, 5, 5, 5).
+    """
+
+    def __init__(self, num_classes=10, kernel_sizes=NOTEBOOK_ECA_KERNELS, dropout=0.5):
+        channels = [stage[1] for stage in STAGES]
+        if isinstance(kernel_sizes, str):
+            if kernel_sizes != "adaptive":
+                raise ValueError(f"kernel_sizes must be 5 odd ints or 'adaptive', got {kernel_sizes!r}")
+            kernel_sizes = tuple(eca_kernel_size(c) for c in channels)
+        kernel_sizes = tuple(kernel_sizes)
+        if len(kernel_sizes) != len(STAGES):
+            raise ValueError(f"kernel_sizes needs one size per conv stage ({len(STAGES)}), got {kernel_sizes}")
+        self.kernel_sizes = kernel_sizes
+        super().__init__(num_classes, dropout,
+                         attention=lambda c, stage: ECA(channels=c, kernel_size=kernel_sizes[stage]))

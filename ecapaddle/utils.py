@@ -1,0 +1,18 @@
+"""Small helpers shared by the models, the engine and the notebooks."""
+import random
+
+import numpy as np
+import paddle
+
+
+def count_parameters(model, trainable_only=False):
+    """Number of scalar parameters of a `paddle.nn.Layer` (all, or only trainable ones)."""
+    return sum(int(np.prod(p.shape)) for p in model.parameters()
+               if not (trainable_only and p.stop_gradient))
+
+
+def seed_everything(seed):
+    """Seed Python, NumPy and Paddle so that a CPU run is repeatable."""
+    random.seed(seed)
+    np.random.seed(seed)
+    paddle.seed(seed)

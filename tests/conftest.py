@@ -1,0 +1,11 @@
+import numpy as np
+import pytest
+
+import ecapaddle  # noqa: F401  (applies the CPU defaults before paddle is imported)
+import paddle
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    paddle.seed(0)
+    np.random.seed(0)

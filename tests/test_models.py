@@ -1,0 +1,62 @@
+import numpy as np
+import paddle
+import pytest
+
+from ecapaddle import ECA, AlexNet, AlexNetECA, LabelSmoothingCrossEntropy, count_parameters
+
+
+def test_exact_parameter_counts():
+    assert count_parameters(AlexNet()) == 7_524_042
+    assert count_parameters(AlexNetECA()) == 7_524_061
+    assert count_parameters(AlexNetECA(kernel_sizes="adaptive")) == 7_524_042 + 3 + 5 + 5 + 5 + 5
+
+
+def test_eca_sits_after_each_conv_before_relu():
+    layers = list(AlexNetECA().features)
+    convs = [i for i, layer in enumerate(layers) if isinstance(layer, paddle.nn.Conv2D)]
+    assert len(convs) == 5
+    for i in convs:
+        assert isinstance(layers[i + 1], ECA) and isinstance(layers[i + 2], paddle.nn.ReLU)
+    assert [layers[i + 1].kernel_size for i in convs] == [3, 3, 5, 5, 3]
+
+
+@pytest.mark.parametrize("model_cls", [AlexNet, AlexNetECA])
+def test_output_shapes(model_cls):
+    model = model_cls(num_classes=7)
+    model.eval()
+    assert model(paddle.randn([2, 3, 128, 128])).shape == [2, 7]
+    assert model.features(paddle.randn([1, 3, 128, 128])).shape == [1, 128, 3, 3]
+
+
+def test_wrong_input_size_is_a_clear_error():
+    model = AlexNet()
+    with pytest.raises(ValueError, match="expects 128 x 128 input"):
+        model(paddle.randn([1, 3, 32, 32]))
+    with pytest.raises(ValueError, match=r"\[N, 3, 128, 128\]"):
+        model(paddle.randn([1, 1, 128, 128]))
+
+
+def test_bad_kernel_sizes_argument():
+    with pytest.raises(ValueError, match="one size per conv stage"):
+        AlexNetECA(kernel_sizes=(3, 3))
+    with pytest.raises(ValueError, match="'adaptive'"):
+        AlexNetECA(kernel_sizes="auto")
+
+
+@pytest.mark.parametrize("model_cls", [AlexNet, AlexNetECA])
+def test_overfits_a_tiny_batch(model_cls):
+    paddle.seed(1)
+    model = model_cls(dropout=0.0)
+    x = paddle.randn([8, 3, 128, 128])
+    y = paddle.arange(8) % 4
+    loss_fn = LabelSmoothingCrossEntropy(0.0)
+    opt = paddle.optimizer.Adam(learning_rate=3e-4, parameters=model.parameters())
+    losses = []
+    for _ in range(25):
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        opt.clear_grad()
+        losses.append(float(loss))
+    assert losses[-1] < 0.1 * losses[0], losses
+    assert (model(x).argmax(1).numpy() == y.numpy()).all()
