@@ -10,6 +10,8 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
+PADDINGS = ("zeros", "circular")
+
 
 def eca_kernel_size(channels, gamma=2, b=1):
     """The paper's adaptive kernel size k = psi(C) = |(log2(C) + b) / gamma|_odd (eq. 12).
@@ -62,12 +64,17 @@ class ECA(nn.Layer):
         kernel_size: odd k, the number of neighbouring channels each channel interacts with.
             Overrides the adaptive rule.
         gamma, b: parameters of the adaptive rule `eca_kernel_size` (paper defaults 2 and 1).
+        padding: "zeros" (the paper's zero padding, default) or "circular" (CECA, as timm's
+            CecaModule: the channel axis wraps around, so the first and last channels are
+            neighbours and every channel sees k real inputs). The parameters are the same.
 
     Shapes: input [N, C, L], [N, C, H, W] or [N, C, D, H, W]; output the same shape.
     """
 
-    def __init__(self, channels=None, kernel_size=None, gamma=2, b=1):
+    def __init__(self, channels=None, kernel_size=None, gamma=2, b=1, padding="zeros"):
         super().__init__()
+        if padding not in PADDINGS:
+            raise ValueError(f"ECA padding must be one of {PADDINGS}, got {padding!r}")
         if kernel_size is None and channels is None:
             raise ValueError("ECA needs kernel_size=k (odd) or channels=C to derive k with the adaptive rule")
         if channels is not None:
@@ -77,7 +84,9 @@ class ECA(nn.Layer):
         _check_kernel_size(kernel_size)
         self.channels = channels
         self.kernel_size = int(kernel_size)
-        self.conv = nn.Conv1D(1, 1, self.kernel_size, padding=(self.kernel_size - 1) // 2, bias_attr=False)
+        self.padding = padding
+        self.conv = nn.Conv1D(1, 1, self.kernel_size, padding=(self.kernel_size - 1) // 2,
+                              padding_mode=padding, bias_attr=False)
 
     def attention(self, x):
         """The channel weights sigmoid(conv(pool(x))), shape [N, C, 1, ...] (broadcastable to x)."""
@@ -104,4 +113,16 @@ class ECA(nn.Layer):
                 f"(shape {list(x.shape)}); build it with ECA(channels={x.shape[1]}) or pass kernel_size only")
 
     def extra_repr(self):
-        return f"channels={self.channels}, kernel_size={self.kernel_size}"
+        circular = ", padding='circular'" if self.padding == "circular" else ""
+        return f"channels={self.channels}, kernel_size={self.kernel_size}{circular}"
+
+
+class CECA(ECA):
+    """Circular ECA: `ECA(..., padding="circular")`, the variant timm calls CecaModule.
+
+    Args and shapes as for `ECA`; `conv.weight` has the same [1, 1, k] layout, so ECA
+    weights load into CECA and back.
+    """
+
+    def __init__(self, channels=None, kernel_size=None, gamma=2, b=1):
+        super().__init__(channels, kernel_size, gamma, b, padding="circular")

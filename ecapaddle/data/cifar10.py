@@ -1,0 +1,386 @@
+"""CIFAR-10: find the archive, check it, and load it as a Paddle dataset.
+
+Krizhevsky, "Learning Multiple Layers of Features from Tiny Images", 2009.
+https://www.cs.toronto.edu/~kriz/cifar.html
+
+The archive is the official Python version, `cifar-10-python.tar.gz`: a gzip tar holding
+`cifar-10-batches-py/data_batch_1..5` (50,000 training images), `test_batch` (10,000) and
+`batches.meta`. Each batch is a Python 2 pickle of {b"data": uint8 [n, 3072] (CHW row-major),
+b"labels": [n] ints in 0..9, ...}. `paddle.vision.datasets.Cifar10` reads this file; this module
+finds it, checks it (so that a bad file gives a sentence, not a pickle or zlib traceback) and
+wraps Paddle's dataset with the labels, class names and stratified subsets the trainer needs.
+
+Lookup order of `find_cifar10` (the first hit wins; nothing is downloaded unless asked):
+    1. the `path` argument (a file, or a directory holding cifar-10-python.tar.gz)
+    2. the environment variable ECAPADDLE_CIFAR10 (same rules)
+    3. the AI Studio mounted dataset, data/data152754/cifar-10-python.tar.gz, under the
+       current directory and under /home/aistudio
+    4. Paddle's download cache, <paddle.dataset.common.DATA_HOME>/cifar/cifar-10-python.tar.gz
+       (where `paddle.vision.datasets.Cifar10(download=True)` puts it)
+    5. with download=True only: Paddle's own downloader, into that cache
+A path given by 1 or 2 that does not exist is an error, never a silent fall-through.
+"""
+import gzip
+import numbers
+import os
+import pickle
+import tarfile
+import zlib
+from collections import namedtuple
+
+import numpy as np
+import paddle
+import paddle.dataset.common
+import paddle.io
+from paddle.vision.datasets import Cifar10
+from paddle.vision.datasets.cifar import CIFAR10_MD5, CIFAR10_URL
+
+from .transforms import build_transforms
+
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer",
+                   "dog", "frog", "horse", "ship", "truck")
+ARCHIVE_NAME = "cifar-10-python.tar.gz"
+ARCHIVE_ROOT = "cifar-10-batches-py"
+TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
+TEST_BATCH = "test_batch"
+META = "batches.meta"
+IMAGE_BYTES = 3 * 32 * 32
+SYNTHETIC_MARKER = b"ecapaddle_synthetic"   # extra key in batches.meta of archives we generate
+JPEG_REBUILD_MARKER = b"rebuilt from a JPEG copy"   # readme.html of shared/tools/cifar10_from_jpeg.py
+
+OFFICIAL_PAGE = "https://www.cs.toronto.edu/~kriz/cifar.html"
+ENV_VAR = "ECAPADDLE_CIFAR10"
+AISTUDIO_RELATIVE = os.path.join("data", "data152754", ARCHIVE_NAME)
+AISTUDIO_HOME = "/home/aistudio"
+MODES = ("train", "test")
+
+ArchiveInfo = namedtuple("ArchiveInfo", "path n_train n_test classes kind")
+ArchiveInfo.__doc__ = """What `validate_cifar10_archive` found.
+
+kind: "synthetic" (written by `make_synthetic_cifar10`), "jpeg-rebuild" (written by
+shared/tools/cifar10_from_jpeg.py: real images, JPEG re-encoded) or "cifar-10" (anything
+else in the official layout, normally the official archive)."""
+
+
+class DatasetError(ValueError):
+    """The dataset archive exists but cannot be used; the message says why and what to do."""
+
+
+class DatasetNotFoundError(DatasetError, FileNotFoundError):
+    """No CIFAR-10 archive where one was expected; the message lists where we looked."""
+
+
+def paddle_cache_path():
+    """Where `paddle.vision.datasets.Cifar10(download=True)` stores the archive."""
+    return os.path.join(paddle.dataset.common.DATA_HOME, "cifar", ARCHIVE_NAME)
+
+
+def default_locations():
+    """[(origin, path)] searched after the `path` argument and $ECAPADDLE_CIFAR10, in order."""
+    return [("AI Studio dataset (current directory)", os.path.abspath(AISTUDIO_RELATIVE)),
+            ("AI Studio dataset (home)", os.path.join(AISTUDIO_HOME, AISTUDIO_RELATIVE)),
+            ("Paddle cache", paddle_cache_path())]
+
+
+def find_cifar10(path=None, download=False):
+    """Path of a CIFAR-10 archive, searched in the order of the module docstring.
+
+    Args:
+        path: an archive file, or a directory holding cifar-10-python.tar.gz; None to search.
+        download: when nothing is found, download the official archive with Paddle's
+            downloader into Paddle's cache (needs network access).
+
+    Raises DatasetNotFoundError naming every place looked at and how to fix it. The archive is
+    not checked here: `validate_cifar10_archive` (called by `load_cifar10`) does that.
+    """
+    if path is not None:
+        return _explicit_archive(path, "path argument")
+    if os.environ.get(ENV_VAR):
+        return _explicit_archive(os.environ[ENV_VAR], f"${ENV_VAR}")
+    looked = ["path argument: not given", f"${ENV_VAR}: not set"]
+    for origin, candidate in default_locations():
+        if os.path.isfile(candidate):
+            return candidate
+        looked.append(f"{origin}: {candidate} (not found)")
+    if download:
+        try:
+            return paddle.dataset.common.download(CIFAR10_URL, "cifar", CIFAR10_MD5)
+        except Exception as error:   # Paddle raises RuntimeError after retries, or httpx errors
+            looked.append(f"download from {CIFAR10_URL}: failed ({type(error).__name__}: {error})")
+            if os.path.exists(paddle_cache_path()):
+                looked.append(f"  a partial download may remain at {paddle_cache_path()}: delete it")
+    else:
+        looked.append("download: not requested (download=False)")
+    raise DatasetNotFoundError(
+        "No CIFAR-10 archive found. Looked at, in order:\n  " + "\n  ".join(looked) +
+        f"\nFix: set {ENV_VAR}=/path/to/{ARCHIVE_NAME}, pass path=..., or use download=True "
+        "(needs network). For a quick offline stand-in, make_synthetic_cifar10(path) writes a "
+        "small synthetic archive (not CIFAR-10). See data/README.md.")
+
+
+def _explicit_archive(path, origin):
+    path = os.path.expanduser(os.fspath(path))
+    if os.path.isfile(path):
+        return path
+    if os.path.isdir(path):
+        inside = os.path.join(path, ARCHIVE_NAME)
+        if os.path.isfile(inside):
+            return inside
+        hint = ""
+        if os.path.isdir(os.path.join(path, ARCHIVE_ROOT)):
+            hint = (f" It holds an extracted {ARCHIVE_ROOT}/, but Paddle reads the archive: run "
+                    f"`tar czf {ARCHIVE_NAME} {ARCHIVE_ROOT}` in {path}.")
+        raise DatasetNotFoundError(
+            f"{origin} {path} is a directory without {ARCHIVE_NAME}.{hint} "
+            f"Point it at the archive file or at the directory that holds it.")
+    raise DatasetNotFoundError(
+        f"{origin} {path} does not exist. Point it at {ARCHIVE_NAME} (or its directory), "
+        f"or leave it unset to search the default places (see find_cifar10).")
+
+
+_validated = {}   # (realpath, size, mtime_ns) -> ArchiveInfo
+
+
+def validate_cifar10_archive(path):
+    """Check that `path` is a complete CIFAR-10 archive in the official Python layout.
+
+    Reads the whole file once (about 2 s for the real 170 MB archive; the result is cached by
+    path, size and modification time) and unpickles every batch. Returns an `ArchiveInfo`.
+    Raises DatasetNotFoundError if it is missing, DatasetError if it is a directory, empty,
+    not gzip, truncated, corrupt, another dataset (e.g. CIFAR-100) or has malformed batches.
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise DatasetNotFoundError(f"CIFAR-10 archive {path} does not exist. See find_cifar10 "
+                                   f"for where it is searched and how to get it.")
+    if os.path.isdir(path):
+        raise DatasetError(f"{path} is a directory, not an archive file: pass the "
+                           f"{ARCHIVE_NAME} inside it, or use find_cifar10(path=...).")
+    stat = os.stat(path)
+    key = (os.path.realpath(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _validated:
+        _validated[key] = _read_archive(path, stat.st_size)
+    return _validated[key]
+
+
+def _read_archive(path, size):
+    fix = ("Delete it and get a fresh copy: find_cifar10(download=True), or the official archive "
+           f"from {OFFICIAL_PAGE}.")
+    if size == 0:
+        raise DatasetError(f"{path} is an empty file. {fix}")
+    with open(path, "rb") as raw:
+        magic = raw.read(2)
+    if magic != b"\x1f\x8b":
+        raise DatasetError(f"{path} is not gzip-compressed (starts with {magic!r}); "
+                           f"{ARCHIVE_NAME} is a .tar.gz. {fix}")
+    try:
+        members = _read_members(path)
+    except EOFError as error:
+        raise DatasetError(f"{path} ends too early: it is truncated, e.g. by an interrupted "
+                           f"download or copy ({error}). {fix}") from None
+    except (OSError, zlib.error, tarfile.TarError) as error:
+        raise DatasetError(f"{path} is corrupt: it cannot be decompressed or untarred "
+                           f"({type(error).__name__}: {error}). {fix}") from None
+    return _check_layout(path, members)
+
+
+def _read_members(path):
+    """{member name: content} for every file in the archive, decompressing it once: batches are
+    checked as they stream past and kept only as their image count, other files as bytes.
+
+    Reading to the end makes gzip verify its CRC and length, which catches corrupt bytes that
+    happen to decompress."""
+    batches = {f"{ARCHIVE_ROOT}/{name}" for name in TRAIN_BATCHES + (TEST_BATCH,)}
+    members, bad_batches = {}, []
+    with gzip.open(path, "rb") as stream:
+        with tarfile.open(fileobj=stream, mode="r|") as tar:
+            for member in tar:
+                if not member.isfile():
+                    continue
+                data = tar.extractfile(member).read()
+                if member.name not in batches:
+                    members[member.name] = data
+                    continue
+                try:
+                    members[member.name] = _batch_size(path, member.name, data)
+                except DatasetError as error:   # reported once the CRC has ruled out corruption
+                    bad_batches.append(error)
+        while stream.read(1 << 20):
+            pass
+    if bad_batches:
+        raise bad_batches[0]
+    return members
+
+
+def _check_layout(path, members):
+    names = sorted(members)
+    if not any(name.startswith(ARCHIVE_ROOT + "/") for name in names):
+        if any(name.startswith("cifar-100-python/") for name in names):
+            raise DatasetError(f"{path} is CIFAR-100 (cifar-100-python/...), not CIFAR-10. Use "
+                               f"paddle.vision.datasets.Cifar100 for it, or get {ARCHIVE_NAME}.")
+        raise DatasetError(f"{path} is not a CIFAR-10 archive: expected {ARCHIVE_ROOT}/... but "
+                           f"it holds {names[:5]}{' ...' if len(names) > 5 else ''}. Get the "
+                           f"official {ARCHIVE_NAME}.")
+    missing = [m for m in TRAIN_BATCHES + (TEST_BATCH, META) if f"{ARCHIVE_ROOT}/{m}" not in members]
+    if missing:
+        raise DatasetError(f"{path} lacks {', '.join(ARCHIVE_ROOT + '/' + m for m in missing)}; "
+                           f"a complete archive has data_batch_1..5, test_batch and batches.meta. "
+                           f"Get a fresh copy of {ARCHIVE_NAME}.")
+    meta = _unpickle(path, f"{ARCHIVE_ROOT}/{META}", members[f"{ARCHIVE_ROOT}/{META}"])
+    classes = meta.get(b"label_names") if isinstance(meta, dict) else None
+    if not isinstance(classes, list) or len(classes) != len(CIFAR10_CLASSES):
+        raise DatasetError(f"{path}: {ARCHIVE_ROOT}/{META} has no list of 10 b'label_names'; "
+                           f"the archive is not CIFAR-10. Get the official {ARCHIVE_NAME}.")
+    n_train = sum(members[f"{ARCHIVE_ROOT}/{name}"] for name in TRAIN_BATCHES)
+    n_test = members[f"{ARCHIVE_ROOT}/{TEST_BATCH}"]
+    readme = members.get(f"{ARCHIVE_ROOT}/readme.html", b"")
+    kind = ("synthetic" if meta.get(SYNTHETIC_MARKER) else
+            "jpeg-rebuild" if JPEG_REBUILD_MARKER in readme else "cifar-10")
+    return ArchiveInfo(path, n_train, n_test,
+                       tuple(c.decode() if isinstance(c, bytes) else str(c) for c in classes), kind)
+
+
+def _unpickle(path, name, data):
+    try:
+        return pickle.loads(data, encoding="bytes")
+    except Exception as error:   # a damaged pickle can raise almost anything
+        raise DatasetError(f"{path}: {name} is not a readable pickle "
+                           f"({type(error).__name__}: {error}). Get a fresh copy of "
+                           f"{ARCHIVE_NAME}.") from None
+
+
+def _batch_size(path, name, pickled):
+    """Number of images in the pickled batch after checking its format."""
+    batch = _unpickle(path, name, pickled)
+    data = batch.get(b"data") if isinstance(batch, dict) else None
+    labels = batch.get(b"labels") if isinstance(batch, dict) else None
+    problem = None
+    if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 \
+            or data.shape[1] != IMAGE_BYTES:
+        problem = f"b'data' must be a uint8 array [n, {IMAGE_BYTES}]"
+    elif labels is None or len(labels) != len(data):
+        problem = f"b'labels' must hold one label per image ({len(data)})"
+    elif len(labels) and not 0 <= min(labels) <= max(labels) < len(CIFAR10_CLASSES):
+        problem = f"labels must be in 0..9, found {min(labels)}..{max(labels)}"
+    if problem:
+        raise DatasetError(f"{path}: {name} is not a CIFAR-10 batch: {problem}. "
+                           f"Get a fresh copy of {ARCHIVE_NAME}.")
+    return len(data)
+
+
+def is_synthetic(path):
+    """True if `path` is a synthetic archive written by `make_synthetic_cifar10`."""
+    return validate_cifar10_archive(path).kind == "synthetic"
+
+
+def describe_source(path):
+    """One line saying where the archive came from and whether its data is real, for logs/CLI."""
+    info = validate_cifar10_archive(path)
+    real = os.path.realpath(path)
+    origin = "given path"
+    named = ([(f"${ENV_VAR}", os.environ[ENV_VAR])] if os.environ.get(ENV_VAR) else []) \
+        + default_locations()
+    for name, candidate in named:
+        candidate = os.path.expanduser(candidate)
+        if os.path.isdir(candidate):
+            candidate = os.path.join(candidate, ARCHIVE_NAME)
+        if os.path.realpath(candidate) == real:
+            origin = name
+            break
+    what = {"synthetic": "SYNTHETIC data (not CIFAR-10: accuracies say nothing about CIFAR-10)",
+            "jpeg-rebuild": "real CIFAR-10, JPEG re-encoded (accuracy close to, not equal to, "
+                            "the official files)",
+            "cifar-10": "real CIFAR-10"}[info.kind]
+    return f"{what}: {path} [{origin}; {info.n_train} train / {info.n_test} test images]"
+
+
+def stratified_indices(labels, size, seed=0):
+    """Sorted indices of `size` items whose class proportions match those of `labels`.
+
+    Each class gets floor(size * share); the left-over items go to the classes with the
+    largest remainders (ties broken by the seeded generator). Same seed, same indices.
+    """
+    labels = np.asarray(labels)
+    if not 1 <= size <= len(labels):
+        raise ValueError(f"subset size must be in 1..{len(labels)}, got {size}")
+    rng = np.random.default_rng(seed)
+    classes, counts = np.unique(labels, return_counts=True)
+    quota = size * counts / len(labels)
+    take = np.floor(quota).astype(int)
+    order = rng.permutation(len(classes))
+    order = order[np.argsort(-(quota - take)[order], kind="stable")]
+    take[order[:size - take.sum()]] += 1
+    chosen = [rng.choice(np.flatnonzero(labels == c), k, replace=False)
+              for c, k in zip(classes, take)]
+    return np.sort(np.concatenate(chosen))
+
+
+class CIFAR10Subset(paddle.io.Subset):
+    """Items `indices` of a `paddle.vision.datasets.Cifar10`, with what trainers and plots need.
+
+    Attributes:
+        labels: int64 array [len(self)], the label of every item, in item order.
+        classes: the 10 class names, index = label.
+        info: the `ArchiveInfo` of the archive (path, sizes, kind: real or synthetic).
+        mode: "train" or "test".
+    Items are (image, label): label an int64 numpy scalar (shape []), so a DataLoader batch of
+    labels is [N]; image whatever the transform returns (a PIL image without transform).
+    """
+
+    def __init__(self, dataset, indices, labels, info, mode):
+        super().__init__(dataset, [int(i) for i in indices])
+        self.labels = np.asarray(labels, dtype=np.int64)
+        if len(self.labels) != len(self.indices):
+            raise ValueError(f"{len(self.labels)} labels for {len(self.indices)} indices")
+        self.classes = info.classes
+        self.info = info
+        self.mode = mode
+
+
+def load_cifar10(mode="train", path=None, transform=None, subset=None, seed=0, download=False):
+    """CIFAR-10 `mode` split as a `CIFAR10Subset` (all items when `subset` is None).
+
+    Args:
+        mode: "train" (50,000 images in the official archive) or "test" (10,000).
+        path, download: where the archive is; see `find_cifar10`.
+        transform: a callable applied to each PIL image (e.g. `build_transforms(...)`), a preset
+            name of `TRANSFORM_PRESETS` (built for this mode at 128 px), or None.
+        subset: None (everything), an int n (n items, class-stratified), or a float in (0, 1]
+            (that fraction of the items, class-stratified).
+        seed: seed of the stratified choice; the same seed gives the same items.
+
+    Loading the full training split takes several seconds (Paddle decompresses the archive).
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    if isinstance(transform, str):
+        transform = build_transforms(transform, train=mode == "train")
+    elif transform is not None and not callable(transform):
+        raise TypeError(f"transform must be callable, a preset name or None, got {transform!r}")
+    _check_subset(subset)
+    archive = find_cifar10(path, download=download)
+    info = validate_cifar10_archive(archive)
+    total = info.n_train if mode == "train" else info.n_test
+    size = total if subset is None else \
+        subset if isinstance(subset, numbers.Integral) else max(1, round(subset * total))
+    if size > total:
+        raise ValueError(f"subset={subset} asks for more items than the {mode} split of "
+                         f"{archive} has ({total}); pass at most {total}, or a fraction")
+    dataset = Cifar10(data_file=archive, mode=mode, transform=transform, download=False,
+                      backend="pil")
+    labels = np.fromiter((label for _, label in dataset.data), dtype=np.int64, count=total)
+    indices = np.arange(total) if subset is None else stratified_indices(labels, size, seed)
+    return CIFAR10Subset(dataset, indices, labels[indices], info, mode)
+
+
+def _check_subset(subset):
+    if subset is None:
+        return
+    if isinstance(subset, bool) or not isinstance(subset, numbers.Real):
+        raise TypeError(f"subset must be None, an int count or a float fraction, got {subset!r}")
+    if isinstance(subset, numbers.Integral):
+        if subset < 1:
+            raise ValueError(f"subset must be a positive count, got {subset}")
+    elif not 0.0 < subset <= 1.0:
+        raise ValueError(f"a float subset is a fraction in (0, 1], got {subset}; "
+                         f"pass an int for a number of images")

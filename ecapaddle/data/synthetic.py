@@ -1,0 +1,159 @@
+"""A small synthetic stand-in for CIFAR-10, written in the official archive format.
+
+For tests, CI and offline demos: `make_synthetic_cifar10(path)` writes a
+`cifar-10-python.tar.gz` that `paddle.vision.datasets.Cifar10(data_file=path)` and
+`load_cifar10(path=path)` read like the real one. It is NOT CIFAR-10: its batches.meta carries
+b"ecapaddle_synthetic": True, so `is_synthetic(path)` and `describe_source(path)` say so.
+
+Each 32 x 32 RGB image of class c is a coloured background plus sinusoidal stripes plus noise:
+- colour: hue c / 10 on the colour wheel, jittered per image so that neighbouring classes
+  overlap (colour alone does not separate them);
+- stripes: an orientation and a frequency specific to the class, with a random phase (a random
+  shift of the pattern), so their mean over images is zero: a linear model on raw pixels cannot
+  use them, a convolutional network can;
+- Gaussian pixel noise and a random occluding rectangle.
+Measured with 500 training and 1000 test images (fast transforms, Adam 1e-3, batch 32, CPU):
+a linear classifier on raw pixels fits the training set but reaches only 44% test accuracy
+(colour); AlexNet at 128 px reaches 27-37% after one epoch, 43% after two and 65% after eight
+(chance: 10%), so a short run shows learning without the task being trivial.
+"""
+import gzip
+import io
+import numbers
+import os
+import pickle
+import struct
+import tarfile
+import tempfile
+
+import numpy as np
+
+from .cifar10 import (ARCHIVE_ROOT, CIFAR10_CLASSES, META, SYNTHETIC_MARKER, TEST_BATCH,
+                      TRAIN_BATCHES)
+
+SIZE = 32
+# class -> (orientation in multiples of 18 degrees, stripe cycles per image); neighbours in hue
+# get far-apart orientations so that colour and stripes carry complementary information
+STRIPES = tuple(((3 * c) % 10, 2 + c % 3) for c in range(len(CIFAR10_CLASSES)))
+
+
+class _Py2Pickler(pickle._Pickler):
+    """Writes `bytes` as Python 2 `str` (BINSTRING), as the original CIFAR pickles do, so that
+    `pickle.load(f, encoding='bytes')` (Paddle) gives bytes keys and `encoding='latin1'`
+    (torchvision) gives str keys."""
+    dispatch = dict(pickle._Pickler.dispatch)
+
+    def _save_py2_str(self, obj):
+        if len(obj) < 256:
+            self.write(pickle.SHORT_BINSTRING + bytes([len(obj)]) + obj)
+        else:
+            self.write(pickle.BINSTRING + struct.pack("<i", len(obj)) + obj)
+        self.memoize(obj)
+    dispatch[bytes] = _save_py2_str
+
+
+def _py2_dumps(obj):
+    buffer = io.BytesIO()
+    _Py2Pickler(buffer, protocol=2).dump(obj)
+    return buffer.getvalue()
+
+
+def _hsv_to_rgb(h, s, v):
+    """Vectorised HSV -> RGB, all arrays of the same shape with values in [0, 1]."""
+    i = np.floor(h * 6).astype(int) % 6
+    f = h * 6 - np.floor(h * 6)
+    p, q, t = v * (1 - s), v * (1 - f * s), v * (1 - (1 - f) * s)
+    table = np.stack([np.stack(c, -1) for c in
+                      [(v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v), (v, p, q)]])
+    return table[i, np.arange(len(h))]
+
+
+def synthetic_images(labels, rng):
+    """uint8 images [N, 32, 32, 3] (HWC) whose patterns depend on `labels` [N] (ints 0..9)."""
+    labels = np.asarray(labels)
+    n = len(labels)
+    hue = (labels / 10 + rng.normal(0, 0.07, n)) % 1.0
+    colour = _hsv_to_rgb(hue, rng.uniform(0.35, 0.9, n), rng.uniform(0.35, 0.9, n))   # [N, 3]
+    orientation, cycles = np.array(STRIPES)[labels].T
+    angle = (orientation * 18 + rng.uniform(-8, 8, n)) * np.pi / 180
+    yy, xx = np.mgrid[0:SIZE, 0:SIZE] / SIZE
+    along = xx[None] * np.cos(angle)[:, None, None] + yy[None] * np.sin(angle)[:, None, None]
+    phase = rng.uniform(0, 2 * np.pi, n)[:, None, None]
+    stripes = rng.uniform(0.15, 0.3, n)[:, None, None] * np.sin(
+        2 * np.pi * cycles[:, None, None] * along + phase)
+    images = colour[:, None, None, :] + stripes[..., None] + rng.normal(0, 0.08, (n, SIZE, SIZE, 3))
+    for image, (top, left, height, width) in zip(
+            images, rng.integers([0, 0, 4, 4], [SIZE - 4, SIZE - 4, 12, 12], (n, 4))):
+        image[top:top + height, left:left + width] = rng.uniform(0, 1, 3)
+    return np.clip(images * 255, 0, 255).round().astype(np.uint8)
+
+
+def _batch(label, images, labels, prefix):
+    chw_rows = images.transpose(0, 3, 1, 2).reshape(len(images), -1)   # the CIFAR layout
+    return _py2_dumps({b"batch_label": label.encode(), b"labels": [int(y) for y in labels],
+                       b"data": np.ascontiguousarray(chw_rows),
+                       b"filenames": [f"{prefix}_{i:05d}.png".encode() for i in range(len(labels))]})
+
+
+def _balanced_labels(n, rng):
+    """n labels with every class as equally often as possible, in random order."""
+    return rng.permutation(np.arange(n) % len(CIFAR10_CLASSES))
+
+
+def make_synthetic_cifar10(path, n_train=500, n_test=100, seed=0):
+    """Write a synthetic `cifar-10-python.tar.gz` to `path`; return `path` as a str.
+
+    Args:
+        path: the archive to write (its directory is created); a directory gets
+            cifar-10-python.tar.gz inside it.
+        n_train: training images, split over data_batch_1..5 (each class equally often, +-1).
+        n_test: test images in test_batch.
+        seed: the same seed writes the same bytes.
+
+    Written atomically (temporary file, then os.replace). About 0.1 s for 500 + 100 images.
+    """
+    for name, value in (("n_train", n_train), ("n_test", n_test)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        path = os.path.join(path, "cifar-10-python.tar.gz")
+    rng = np.random.default_rng(seed)
+    train_labels, test_labels = _balanced_labels(int(n_train), rng), _balanced_labels(int(n_test), rng)
+    train_images, test_images = synthetic_images(train_labels, rng), synthetic_images(test_labels, rng)
+
+    files = {}
+    bounds = np.linspace(0, n_train, len(TRAIN_BATCHES) + 1).astype(int)
+    for i, name in enumerate(TRAIN_BATCHES):
+        part = slice(bounds[i], bounds[i + 1])
+        files[name] = _batch(f"synthetic training batch {i + 1} of 5", train_images[part],
+                             train_labels[part], f"train{i + 1}")
+    files[TEST_BATCH] = _batch("synthetic testing batch 1 of 1", test_images, test_labels, "test")
+    files[META] = _py2_dumps({b"label_names": [c.encode() for c in CIFAR10_CLASSES],
+                              b"num_cases_per_batch": int(bounds[1]), b"num_vis": 3072,
+                              SYNTHETIC_MARKER: True})
+    files["readme.html"] = (b"Synthetic stand-in for CIFAR-10 written by "
+                            b"ecapaddle.data.make_synthetic_cifar10; not CIFAR-10 images.\n")
+    _write_archive_atomically(path, files)
+    return path
+
+
+def _write_archive_atomically(path, files):
+    """gzip tar of {name: bytes} under cifar-10-batches-py/, with fixed timestamps (mtime 0)
+    and no file name in the gzip header, so equal contents give equal bytes."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=directory, prefix=".synthetic-", suffix=".partial")
+    try:
+        with os.fdopen(handle, "wb") as raw, \
+                gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=1) as gz, \
+                tarfile.open(fileobj=gz, mode="w", format=tarfile.GNU_FORMAT) as tar:
+            for name, data in files.items():
+                info = tarfile.TarInfo(f"{ARCHIVE_ROOT}/{name}")
+                info.size, info.mode = len(data), 0o644
+                tar.addfile(info, io.BytesIO(data))
+        os.chmod(tmp, 0o644)   # mkstemp makes it private; an archive is ordinary data
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
