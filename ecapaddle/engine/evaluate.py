@@ -1,0 +1,120 @@
+"""Evaluation of a classifier on a dataset: loss, accuracy, per-class accuracy, confusion, images/s.
+
+Predictions come from Paddle; the counting (accuracy, confusion matrix) is done in NumPy.
+"""
+import time
+
+import numpy as np
+import paddle
+import paddle.nn.functional as F
+from tqdm.auto import tqdm
+
+
+def check_labels(labels, num_classes):
+    """Raise a clear ValueError if integer `labels` (NumPy) fall outside [0, num_classes)."""
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(
+            f"labels must be in [0, {num_classes}) for a model with {num_classes} outputs; this batch has "
+            f"labels {labels.min()}..{labels.max()}. Build the model with num_classes={labels.max() + 1} "
+            f"or more, or check the dataset's labels.")
+
+
+def confusion_matrix(labels, preds, num_classes):
+    """[K, K] int64 counts, rows = true class, columns = predicted class. labels, preds: [N] ints."""
+    labels = np.asarray(labels, dtype="int64").reshape(-1)
+    preds = np.asarray(preds, dtype="int64").reshape(-1)
+    if labels.shape != preds.shape:
+        raise ValueError(f"{labels.size} labels for {preds.size} predictions")
+    for name, values in (("label", labels), ("prediction", preds)):
+        if values.size and (values.min() < 0 or values.max() >= num_classes):
+            raise ValueError(
+                f"{name} values must be in [0, {num_classes}), got {values.min()}..{values.max()}")
+    return np.bincount(labels * num_classes + preds, minlength=num_classes * num_classes).reshape(
+        num_classes, num_classes)
+
+
+def per_class_accuracy(confusion):
+    """Recall of each class from a confusion matrix; None for a class with no samples."""
+    confusion = np.asarray(confusion)
+    totals = confusion.sum(axis=1)
+    return [float(confusion[k, k] / totals[k]) if totals[k] else None for k in range(len(totals))]
+
+
+def evaluate(model, dataset, batch_size=256, num_classes=None, loss_fn=None, num_workers=0,
+             amp=False, progress=False):
+    """Evaluate `model` on `dataset` of (image [3, H, W], int label) items, in eval mode.
+
+    Args:
+        model: a classifier returning logits [N, K].
+        dataset: a `paddle.io.Dataset`; read in order, every item once.
+        batch_size: images per forward pass.
+        num_classes: K for the confusion matrix; default the width of the model's output.
+        loss_fn: a loss that averages over the batch; default plain cross entropy.
+        num_workers, amp, progress: DataLoader workers, float16 autocast (GPU), a tqdm bar.
+
+    Returns dict(loss, acc, per_class_acc [K], confusion [K][K] (rows true class), img_s, n).
+    img_s counts the whole loop over the loader, data loading included (the notebook's throughput).
+    The model's train/eval mode is restored afterwards.
+    """
+    if len(dataset) == 0:
+        raise ValueError("cannot evaluate on an empty dataset")
+    loss_fn = loss_fn if loss_fn is not None else paddle.nn.CrossEntropyLoss()
+    loader = paddle.io.DataLoader(dataset, batch_size=batch_size, shuffle=False, drop_last=False,
+                                  num_workers=num_workers)
+    was_training = model.training
+    model.eval()
+    labels, preds, loss_sum = [], [], 0.0
+    start = time.perf_counter()
+    # a bar updated by hand, never wrapping the loader (see the note in train.py)
+    bar = tqdm(total=len(loader), desc="eval", leave=False, disable=not progress)
+    try:
+        with paddle.no_grad():
+            for images, batch_labels in loader:
+                with paddle.amp.auto_cast(enable=amp):
+                    logits = model(images)
+                logits = logits.astype("float32")
+                batch_labels = batch_labels.reshape([-1])
+                labels.append(batch_labels.numpy())
+                check_labels(labels[-1], logits.shape[1])
+                loss_sum += float(loss_fn(logits, batch_labels)) * batch_labels.shape[0]
+                preds.append(logits.argmax(axis=1).numpy())
+                num_classes = num_classes or logits.shape[1]
+                bar.update()
+    finally:
+        bar.close()
+        if was_training:
+            model.train()
+    elapsed = time.perf_counter() - start
+    labels, preds = np.concatenate(labels), np.concatenate(preds)
+    confusion = confusion_matrix(labels, preds, num_classes)
+    return {
+        "loss": loss_sum / labels.size,
+        "acc": float(np.trace(confusion) / labels.size),
+        "per_class_acc": per_class_accuracy(confusion),
+        "confusion": confusion.tolist(),
+        "img_s": labels.size / elapsed,
+        "n": int(labels.size),
+    }
+
+
+def predict(model, dataset, indices):
+    """Predictions for the items `indices` of `dataset` (e.g. 18 images for a prediction grid).
+
+    Returns NumPy arrays (images [M, 3, H, W] as stored in the dataset, labels [M], preds [M],
+    probs [M, K] softmax probabilities). The model's train/eval mode is restored afterwards.
+    """
+    indices = [int(i) for i in indices]
+    if not indices:
+        raise ValueError("predict needs at least one index")
+    items = [dataset[i] for i in indices]
+    images = np.stack([np.asarray(image, dtype="float32") for image, _ in items])
+    labels = np.array([int(np.asarray(label).reshape(-1)[0]) for _, label in items], dtype="int64")
+    was_training = model.training
+    model.eval()
+    try:
+        with paddle.no_grad():
+            probs = F.softmax(model(paddle.to_tensor(images)).astype("float32"), axis=1).numpy()
+    finally:
+        if was_training:
+            model.train()
+    return images, labels, probs.argmax(axis=1), probs

@@ -1,0 +1,134 @@
+"""The history record of a training run: the JSON hand-off from training to plots and tables.
+
+Schema (format_version 1):
+    format_version  int
+    model           {name, class, params}
+    config          the full TrainConfig as a dict
+    env             {paddle, device, gpu, cpu_model, cpu_count, OMP_NUM_THREADS, MKL_DEBUG_CPU_TYPE,
+                     FLAGS_use_mkldnn, python, ecapaddle, world_size}
+    data            {train_size, val_size, ...whatever the caller passed as data_info}
+    steps           [{step, epoch, loss, lr}] every `log_every` batches; step counts optimizer
+                    steps from 1, loss is that batch's training loss, lr the rate it used
+    epochs          [{epoch, train_loss, train_acc, val_loss, val_acc, lr, time_s, train_img_s,
+                     val_img_s}]; lr is the rate of the epoch's first batch, time_s its wall time
+                    (training + validation), val_img_s the images/s over the validation loader
+                    with data loading included (the notebook's "throughput")
+    best            {epoch, val_acc} (None, None before the first epoch)
+    total_time_s    sum of the epochs' time_s (so it survives resuming)
+Wall-time fields (time_s, train_img_s, val_img_s, total_time_s) are the only ones that differ
+between two identical CPU runs.
+"""
+import os
+import platform
+
+import paddle
+
+from .checkpoint import read_json, write_json
+
+FORMAT_VERSION = 1
+TOP_KEYS = ("format_version", "model", "config", "env", "data", "steps", "epochs", "best", "total_time_s")
+MODEL_KEYS = ("name", "class", "params")
+STEP_KEYS = ("step", "epoch", "loss", "lr")
+EPOCH_KEYS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr",
+              "time_s", "train_img_s", "val_img_s")
+BEST_KEYS = ("epoch", "val_acc")
+WALL_TIME_KEYS = ("time_s", "train_img_s", "val_img_s")
+
+
+class HistoryError(ValueError):
+    """A history record does not follow the schema."""
+
+
+def _cpu_model():
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
+def _ecapaddle_version():
+    from .. import __version__   # late: ecapaddle/__init__ imports this package
+    return __version__
+
+
+def environment_info(world_size=1):
+    """Where a run happened: versions, device, CPU and the runtime settings that change its speed."""
+    device = paddle.get_device()
+    return {
+        "paddle": paddle.__version__,
+        "device": device,
+        "gpu": paddle.device.cuda.get_device_name() if device.startswith("gpu") else None,
+        "cpu_model": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
+        "MKL_DEBUG_CPU_TYPE": os.environ.get("MKL_DEBUG_CPU_TYPE"),
+        "FLAGS_use_mkldnn": os.environ.get("FLAGS_use_mkldnn"),
+        "python": platform.python_version(),
+        "ecapaddle": _ecapaddle_version(),
+        "world_size": world_size,
+    }
+
+
+def new_history(model_info, config, data_info, env=None):
+    """An empty history for a run. model_info: {name, class, params}; config: dict; data_info: dict."""
+    return {
+        "format_version": FORMAT_VERSION,
+        "model": dict(model_info),
+        "config": dict(config),
+        "env": env if env is not None else environment_info(),
+        "data": dict(data_info),
+        "steps": [],
+        "epochs": [],
+        "best": {"epoch": None, "val_acc": None},
+        "total_time_s": 0.0,
+    }
+
+
+def _missing(record, keys):
+    return [k for k in keys if k not in record]
+
+
+def validate_history(history):
+    """Check `history` against the schema above; return it, or raise HistoryError saying what is wrong."""
+    if not isinstance(history, dict):
+        raise HistoryError(f"a history is a dict, got {type(history).__name__}")
+    problems = []
+    missing = _missing(history, TOP_KEYS)
+    if missing:
+        raise HistoryError(f"history misses the keys {missing} (expected {list(TOP_KEYS)})")
+    version = history["format_version"]
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise HistoryError(f"history format_version {version!r} is newer than this ecapaddle reads "
+                           f"({FORMAT_VERSION}); upgrade ecapaddle.")
+    for name, keys in (("model", MODEL_KEYS), ("best", BEST_KEYS)):
+        if _missing(history[name], keys):
+            problems.append(f"{name} misses {_missing(history[name], keys)}")
+    for name, keys in (("steps", STEP_KEYS), ("epochs", EPOCH_KEYS)):
+        for i, entry in enumerate(history[name]):
+            if _missing(entry, keys):
+                problems.append(f"{name}[{i}] misses {_missing(entry, keys)}")
+                break
+    epochs = [e.get("epoch") for e in history["epochs"]]
+    if epochs != list(range(1, len(epochs) + 1)):
+        problems.append(f"epochs must be numbered 1, 2, ... without gaps, got {epochs}")
+    if problems:
+        raise HistoryError("invalid history: " + "; ".join(problems))
+    return history
+
+
+def save_history(history, path):
+    """Validate and atomically write `history` as JSON to `path`."""
+    write_json(path, validate_history(history))
+
+
+def load_history(path):
+    """Read and validate a history JSON file (errors name the file and what is wrong)."""
+    history = read_json(path, "history file", error=HistoryError)
+    try:
+        return validate_history(history)
+    except HistoryError as e:
+        raise HistoryError(f"{path}: {e}") from e
