@@ -4,8 +4,8 @@ import json
 import sys
 from pathlib import Path
 
-QUICK = dict(epochs=2, train_subset=2000, val_subset=500, batch_size=64, transforms="fast")
-QUICK_SYNTHETIC = dict(n_train=1000, n_test=300)
+QUICK = dict(epochs=2, train_subset=1000, val_subset=500, batch_size=32, transforms="fast")
+QUICK_SYNTHETIC = dict(n_train=1000, n_test=500)
 
 
 def positive_int(text):
