@@ -147,24 +147,13 @@ def cmd_compare(args):
     print(f"one folder per run in {out}")
 
 
-def describe_runs(histories):
-    """One line on the data, epochs, batch, seeds and machine of a set of runs, from their histories."""
-    h = histories[0]
-    data, config, env = h["data"], h["config"], h["env"]
-    seeds = sorted({r["config"]["seed"] for r in histories})
-    return (f"Data: {data.get('kind', '?')} ({data.get('train_images', '?')} train / {data.get('val_images', '?')} "
-            f"val images, transforms '{data.get('transforms', '?')}'); {config['epochs']} epochs, batch "
-            f"{config['batch_size']}, seeds {seeds}; machine: {env.get('cpu_model', '?')} ({env.get('cpu_count', '?')} "
-            f"cores), {env.get('device', '?')}, Paddle {env.get('paddle', '?')}.")
-
-
 def write_report(histories, out):
     """table.md, table.csv and learning_curves.png in `out` from histories; prints the table."""
     from .plots import plot_learning_curves
-    from .report import paired_differences, summarize, to_csv, to_markdown
+    from .report import describe_runs, paired_differences, summarize, to_csv, to_markdown
 
     rows = summarize(histories)
-    header = describe_runs(histories)
+    header = "Data: " + describe_runs(histories) + "."
     models = list(dict.fromkeys(h["model"]["name"] for h in histories))
     lines = [header, "", to_markdown(rows)]
     for other in models[1:]:

@@ -36,6 +36,16 @@ def summarize(histories):
     return rows
 
 
+def describe_runs(histories):
+    """One line on the data, epochs, batch, seeds and machine of a group of runs, read from their histories."""
+    data, config, env = histories[0]["data"], histories[0]["config"], histories[0]["env"]
+    seeds = sorted({h["config"]["seed"] for h in histories})
+    return (f"{data.get('kind', 'data of unstated kind')}, {data['train_size']:,} train / {data['val_size']:,} val "
+            f"images, transforms '{data.get('transforms', '?')}', {config['epochs']} epochs, batch "
+            f"{config['batch_size']}, seeds {seeds}; machine: {env['device']}, {env['cpu_count']} CPU cores "
+            f"({env['cpu_model']}), Paddle {env['paddle']}")
+
+
 def paired_differences(histories, base, other):
     """Final val accuracy of `other` minus `base`, paired by seed: list of (seed, difference)."""
     by_key = {(h["model"]["name"], h["config"]["seed"]): h["epochs"][-1]["val_acc"] for h in histories}

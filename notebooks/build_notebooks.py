@@ -1,0 +1,141 @@
+"""Build the course notebooks from their sources in notebooks/_build/, and optionally run them.
+
+Each source `_build/NN_name.py` is a plain Python file in the "percent" format (the one
+jupytext and VS Code read): `# %%` starts a code cell, `# %% [markdown]` a markdown cell whose
+lines are written as `# text`. Editing the sources and rebuilding keeps the notebooks reviewable
+as diffs.
+
+    python notebooks/build_notebooks.py                    # write notebooks/*.ipynb without outputs
+    python notebooks/build_notebooks.py --execute --quick  # ... and run them in quick mode (seconds each)
+    python notebooks/build_notebooks.py --execute 02 04    # run only those, in the mode of $ECAPADDLE_QUICK
+    python notebooks/build_notebooks.py --check            # check the saved notebooks (errors, size, paths)
+
+Executed notebooks are saved with their outputs; `--check` then fails on an error output, a
+notebook over 2 MB, or an absolute path of this machine in any output.
+"""
+import argparse
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+
+NOTEBOOKS = Path(__file__).resolve().parent
+SOURCES = NOTEBOOKS / "_build"
+REPO = NOTEBOOKS.parent
+MAX_BYTES = 2_000_000
+CELL_MARKER = re.compile(r"^# %%( \[markdown\])?\s*$")
+KERNEL = {"name": "python3", "display_name": "Python 3", "language": "python"}
+
+
+def parse_percent(text):
+    """Cells [(kind, source)] of a percent-format file; text before the first marker is a header, skipped."""
+    cells, kind, lines = [], None, []
+    for line in text.splitlines():
+        match = CELL_MARKER.match(line)
+        if match:
+            if kind is not None:
+                cells.append((kind, lines))
+            kind, lines = ("markdown" if match.group(1) else "code"), []
+        elif kind is not None:
+            lines.append(line)
+    if kind is not None:
+        cells.append((kind, lines))
+    out = []
+    for kind, lines in cells:
+        while lines and not lines[-1].strip():
+            lines.pop()
+        while lines and not lines[0].strip():
+            lines.pop(0)
+        if kind == "markdown":
+            lines = [_uncomment(line) for line in lines]
+        if lines:
+            out.append((kind, "\n".join(lines)))
+    return out
+
+
+def _uncomment(line):
+    if line == "#":
+        return ""
+    if not line.startswith("# "):
+        raise ValueError(f"markdown lines must start with '# ' or be '#', got {line!r}")
+    return line[2:]
+
+
+def build(source):
+    """An nbformat v4 notebook (no outputs) from a percent-format source file."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = KERNEL
+    nb.metadata["language_info"] = {"name": "python"}
+    for kind, text in parse_percent(source.read_text(encoding="utf-8")):
+        nb.cells.append(nbformat.v4.new_markdown_cell(text) if kind == "markdown" else nbformat.v4.new_code_cell(text))
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"{source.stem[:2]}-{i:03d}"       # stable ids: rebuilding gives the same file
+    return nb
+
+
+def execute(nb, timeout):
+    """Run `nb` in a fresh kernel with notebooks/ as working directory (as Jupyter and nbval do)."""
+    from nbclient import NotebookClient
+
+    NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                   resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    return nb
+
+
+def problems(path):
+    """What is wrong with a saved notebook: error outputs, size, absolute paths of this machine."""
+    found = []
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        found.append(f"{size / 1e6:.2f} MB > {MAX_BYTES / 1e6:.0f} MB")
+    nb = nbformat.read(path, as_version=4)
+    private = {str(REPO), str(Path.home()), sys.prefix, "/tmp/"}
+    for i, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                found.append(f"cell {i}: {output.get('ename')}: {output.get('evalue')}")
+            text = output.get("text", "") + str(output.get("data", {}).get("text/plain", ""))
+            for marker in private:
+                if marker in text:
+                    found.append(f"cell {i}: output shows a local path ({marker!r})")
+    return found
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("only", nargs="*", help="build only notebooks whose name starts with these prefixes")
+    parser.add_argument("--execute", action="store_true", help="run each notebook and save it with its outputs")
+    parser.add_argument("--quick", action="store_true", help="set ECAPADDLE_QUICK=1 for the run")
+    parser.add_argument("--timeout", type=int, default=3600, help="seconds per cell (default 3600)")
+    parser.add_argument("--check", action="store_true", help="only check the saved notebooks")
+    args = parser.parse_args(argv)
+    if args.quick:
+        os.environ["ECAPADDLE_QUICK"] = "1"
+    sources = sorted(p for p in SOURCES.glob("[0-9][0-9]_*.py") if not args.only or p.name.startswith(tuple(args.only)))
+    if not sources:
+        raise SystemExit(f"no notebook sources match {args.only} in {SOURCES}")
+    failed = False
+    for source in sources:
+        target = NOTEBOOKS / (source.stem + ".ipynb")
+        if not args.check:
+            nb = build(source)
+            if args.execute:
+                mode = "quick" if os.environ.get("ECAPADDLE_QUICK") == "1" else "full"
+                start = time.perf_counter()
+                try:
+                    execute(nb, args.timeout)
+                except Exception as error:               # the partly executed notebook is still written, to inspect
+                    print(f"{target.name}: execution failed: {type(error).__name__}: {str(error)[-2000:]}")
+                print(f"{target.name}: executed ({mode} mode) in {time.perf_counter() - start:.0f} s")
+            nbformat.write(nb, target)
+        found = problems(target)
+        failed |= bool(found)
+        print(f"{target.name}: " + ("; ".join(found) if found else f"ok ({target.stat().st_size / 1e3:.0f} kB)"))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
