@@ -3,6 +3,7 @@
 Every function returns the matplotlib Figure and, given `path`, also saves it (the suffix,
 .png or .svg, picks the format), so any figure can be redrawn without training again.
 """
+import textwrap
 from collections import OrderedDict
 
 import matplotlib.pyplot as plt
@@ -60,7 +61,7 @@ def plot_learning_curves(histories, path=None, title=None):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     if title:
-        fig.suptitle(title, fontsize=10)
+        fig.suptitle(textwrap.fill(title, 130), fontsize=9)
     fig.tight_layout()
     return save_figure(fig, path)
 

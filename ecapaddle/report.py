@@ -36,11 +36,20 @@ def summarize(histories):
     return rows
 
 
+def describe_data(data):
+    """What the data of a run was: from `history["data"]["source"]` (`ecapaddle.data.describe_source`,
+    without its file path) when present, else its "kind"."""
+    source = data.get("source")
+    if source:
+        return source.rsplit(" [", 1)[0].rsplit(": ", 1)[0]
+    return data.get("kind", "data of unstated kind")
+
+
 def describe_runs(histories):
     """One line on the data, epochs, batch, seeds and machine of a group of runs, read from their histories."""
     data, config, env = histories[0]["data"], histories[0]["config"], histories[0]["env"]
     seeds = sorted({h["config"]["seed"] for h in histories})
-    return (f"{data.get('kind', 'data of unstated kind')}, {data['train_size']:,} train / {data['val_size']:,} val "
+    return (f"{describe_data(data)}, {data['train_size']:,} train / {data['val_size']:,} val "
             f"images, transforms '{data.get('transforms', '?')}', {config['epochs']} epochs, batch "
             f"{config['batch_size']}, seeds {seeds}; machine: {env['device']}, {env['cpu_count']} CPU cores "
             f"({env['cpu_model']}), Paddle {env['paddle']}")

@@ -9,7 +9,8 @@ import pytest  # noqa: E402
 from ecapaddle import AlexNet, AlexNetECA  # noqa: E402
 from ecapaddle.plots import (eca_attention_weights, plot_confusion_matrix, plot_eca_weights,  # noqa: E402
                              plot_learning_curves, plot_prediction_grid, to_display_image)
-from ecapaddle.report import paired_differences, summarize, to_csv, to_markdown  # noqa: E402
+from ecapaddle.data import describe_source, make_synthetic_cifar10  # noqa: E402
+from ecapaddle.report import describe_runs, paired_differences, summarize, to_csv, to_markdown  # noqa: E402
 
 
 def history(name, seed, val_accs, params=100):
@@ -78,3 +79,15 @@ def test_eca_weights_per_stage(tmp_path):
     assert (tmp_path / "eca.png").exists()
     with pytest.raises(ValueError, match="no ECA layer"):
         eca_attention_weights(AlexNet(), paddle.randn([1, 3, 128, 128]))
+
+
+def test_describe_runs_reads_data_and_machine_from_histories(histories, tmp_path):
+    source = describe_source(make_synthetic_cifar10(tmp_path / "s.tar.gz", n_train=20, n_test=10))
+    env = {"device": "cpu", "cpu_count": 2, "cpu_model": "Some CPU", "paddle": "3.3.1"}
+    for h in histories:
+        h.update(data={"kind": "x", "source": source, "train_size": 1000, "val_size": 500, "transforms": "fast"},
+                 env=env)
+        h["config"].update(epochs=2, batch_size=32)
+    line = describe_runs(histories)
+    assert line.startswith("SYNTHETIC data (not CIFAR-10: accuracies say nothing about CIFAR-10), 1,000 train")
+    assert "s.tar.gz" not in line and "seeds [1, 2]" in line and "2 CPU cores (Some CPU), Paddle 3.3.1" in line
