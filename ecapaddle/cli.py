@@ -65,22 +65,14 @@ def apply_quick(args):
 
 def resolve_data(args, out_dir):
     """The archive to use and a description; synthetic when asked or when no real data is found."""
-    from .data import describe_source, find_cifar10, is_synthetic, make_synthetic_cifar10
+    from .data import cifar10_or_synthetic, is_synthetic
 
-    if not args.synthetic:
-        try:
-            path = find_cifar10(args.data)
-            kind = "SYNTHETIC (generated, not CIFAR-10)" if is_synthetic(path) else "real CIFAR-10"
-            print(f"data: {describe_source(path)}")
-            return path, {"kind": kind, "source": describe_source(path)}
-        except FileNotFoundError as err:
-            if args.data:
-                raise
-            print(f"\n*** No real CIFAR-10 found; using a SYNTHETIC dataset instead. ***\n{err}\n", file=sys.stderr)
     sizes = QUICK_SYNTHETIC if args.quick else dict(n_train=5000, n_test=1000)
-    path = make_synthetic_cifar10(Path(out_dir) / "synthetic-cifar-10-python.tar.gz", seed=0, **sizes)
-    print(f"data: {describe_source(path)}")
-    return path, {"kind": "SYNTHETIC (generated, not CIFAR-10)", "source": describe_source(path), **sizes}
+    path, source = cifar10_or_synthetic(out_dir, synthetic=args.synthetic, path=args.data, **sizes)
+    print(f"data: {source}")
+    if is_synthetic(path):
+        return path, {"kind": "SYNTHETIC (generated, not CIFAR-10)", "source": source, **sizes}
+    return path, {"kind": "real CIFAR-10", "source": source}
 
 
 def load_datasets(args, archive, data_info):

@@ -16,7 +16,7 @@ import pytest
 from paddle.vision.datasets import Cifar10
 from PIL import Image
 
-from ecapaddle.data import (CIFAR10_CLASSES, IMAGENET_MEAN, IMAGENET_STD, TRANSFORM_PRESETS,
+from ecapaddle.data import (CIFAR10_CLASSES, cifar10_or_synthetic, IMAGENET_MEAN, IMAGENET_STD, TRANSFORM_PRESETS,
                             DatasetError, DatasetNotFoundError, build_transforms, describe_source,
                             find_cifar10, is_synthetic, load_cifar10, make_synthetic_cifar10,
                             mix_batch, mixed_loss, stratified_indices, validate_cifar10_archive)
@@ -61,6 +61,18 @@ def places(tmp_path, monkeypatch):
             "aistudio_cwd": tmp_path / "cwd" / AISTUDIO_RELATIVE,
             "aistudio_home": tmp_path / "aistudio" / AISTUDIO_RELATIVE,
             "paddle_cache": tmp_path / "paddle" / "cifar" / ARCHIVE_NAME}
+
+
+def test_cifar10_or_synthetic_falls_back_loudly_only_without_an_explicit_path(places, archive, tmp_path, capsys):
+    path, source = cifar10_or_synthetic(tmp_path, n_train=20, n_test=10)       # nothing anywhere
+    assert is_synthetic(path) and source.startswith("SYNTHETIC") and str(tmp_path) not in source
+    assert "No real CIFAR-10 found" in capsys.readouterr().out
+    places["paddle_cache"].parent.mkdir(parents=True)
+    shutil.copy(archive, places["paddle_cache"])
+    assert cifar10_or_synthetic(tmp_path)[0] == str(places["paddle_cache"])    # found: used as is
+    assert is_synthetic(cifar10_or_synthetic(tmp_path / "w", synthetic=True, n_train=20, n_test=10)[0])
+    with pytest.raises(DatasetNotFoundError, match="does not exist"):
+        cifar10_or_synthetic(tmp_path, path=tmp_path / "missing.tar.gz")
 
 
 def test_lookup_order(places, archive, monkeypatch):

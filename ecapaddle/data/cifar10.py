@@ -294,6 +294,30 @@ def describe_source(path):
     return f"{what}: {path} [{origin}; {info.n_train} train / {info.n_test} test images]"
 
 
+def cifar10_or_synthetic(workdir, synthetic=False, path=None, n_train=1000, n_test=500, seed=0):
+    """Real CIFAR-10 found by `find_cifar10(path)`, or else a synthetic archive written into `workdir`.
+
+    With `synthetic=True`, or when no archive is found and no explicit `path` was given (an explicit
+    path that does not exist stays an error), writes `make_synthetic_cifar10` data of
+    n_train + n_test images and says so loudly. Returns (archive path, one line describing the
+    data, with the file name in place of its full path).
+    """
+    from .synthetic import make_synthetic_cifar10
+
+    archive = None
+    if not synthetic:
+        try:
+            archive = find_cifar10(path)
+        except DatasetNotFoundError as error:
+            if path is not None:
+                raise
+            print(f"*** No real CIFAR-10 found: using a SYNTHETIC dataset instead. ***\n{error}")
+    if archive is None:
+        archive = make_synthetic_cifar10(os.path.join(workdir, "synthetic-" + ARCHIVE_NAME),
+                                         n_train=n_train, n_test=n_test, seed=seed)
+    return archive, describe_source(archive).replace(str(archive), os.path.basename(archive))
+
+
 def stratified_indices(labels, size, seed=0):
     """Sorted indices of `size` items whose class proportions match those of `labels`.
 

@@ -102,21 +102,16 @@ else:
 # `find_cifar10` (explicit path, `$ECAPADDLE_CIFAR10`, the AI Studio mount, Paddle's cache).
 
 # %%
-from ecapaddle.data import (DatasetNotFoundError, build_transforms, describe_source, find_cifar10, load_cifar10,
-                            make_synthetic_cifar10, validate_cifar10_archive)
+from ecapaddle.data import build_transforms, cifar10_or_synthetic, load_cifar10, validate_cifar10_archive
 
 LIVE = QUICK or not real
+# quick: a tiny synthetic archive; full: real CIFAR-10 (find_cifar10), or synthetic when none is found
+archive, source = cifar10_or_synthetic(WORK, synthetic=QUICK, n_train=128 if QUICK else 2000,
+                                       n_test=64 if QUICK else 500)
 if QUICK:
-    archive = make_synthetic_cifar10(WORK / "cifar-10-python.tar.gz", n_train=128, n_test=64, seed=0)
     RUN = dict(train_subset=None, val_subset=None, epochs=2, batch_size=32, log_every=1, transforms="fast")
 else:
-    try:
-        archive = find_cifar10()
-    except DatasetNotFoundError as err:
-        print(f"*** no real CIFAR-10 found, falling back to SYNTHETIC data ***\n{err}")
-        archive = make_synthetic_cifar10(WORK / "cifar-10-python.tar.gz", n_train=2000, n_test=500, seed=0)
     RUN = dict(train_subset=2000, val_subset=500, epochs=3, batch_size=64, log_every=10, transforms="notebook")
-source = describe_source(archive).replace(str(archive), Path(archive).name)   # no local paths in the output
 print(source)
 train_set = load_cifar10("train", archive, build_transforms(RUN["transforms"], train=True),
                          subset=RUN["train_subset"], seed=0)

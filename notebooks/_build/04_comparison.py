@@ -78,23 +78,19 @@ else:
 
 # %%
 from ecapaddle import AlexNet, AlexNetECA, seed_everything
-from ecapaddle.data import (DatasetNotFoundError, build_transforms, describe_source, find_cifar10, load_cifar10,
-                            make_synthetic_cifar10, validate_cifar10_archive)
+from ecapaddle.data import build_transforms, cifar10_or_synthetic, load_cifar10, validate_cifar10_archive
 from ecapaddle.engine import TrainConfig, train
 
 LIVE = QUICK or not real_runs
+# quick: a tiny synthetic archive; full: real CIFAR-10 (find_cifar10), or synthetic when none is found
+archive, source = cifar10_or_synthetic(WORK, synthetic=QUICK, n_train=96 if QUICK else 2000,
+                                       n_test=32 if QUICK else 500)
 if QUICK:
-    archive = make_synthetic_cifar10(WORK / "cifar-10-python.tar.gz", n_train=96, n_test=32, seed=0)
     RUN = dict(train_subset=None, val_subset=None, epochs=2, batch_size=32, log_every=1, transforms="fast")
 else:
-    try:
-        archive = find_cifar10()
-    except DatasetNotFoundError as err:
-        print(f"*** no real CIFAR-10 found, falling back to SYNTHETIC data ***\n{err}")
-        archive = make_synthetic_cifar10(WORK / "cifar-10-python.tar.gz", n_train=2000, n_test=500, seed=0)
     RUN = dict(train_subset=2000, val_subset=500, epochs=3, batch_size=64, log_every=10, transforms="notebook")
 SEEDS = (0, 1)
-print(describe_source(archive).replace(str(archive), Path(archive).name))   # no local paths in the output
+print(source)
 
 live_histories, live_models = [], {}
 if LIVE:
@@ -145,11 +141,12 @@ def median_img_s(model_name, key):
 params = {h["model"]["name"]: h["model"]["params"] for h in HISTORIES}
 print(f"ECA adds {params[ECA_MODEL] - params[BASE]} parameters "
       f"({100 * (params[ECA_MODEL] - params[BASE]) / params[BASE]:.5f} % of {params[BASE]:,}).")
+print("throughput recorded by the training runs (not a fair ECA-overhead measure: runs that share a machine "
+      "with other jobs, or run at different times, see different loads; the benchmark below is the fair one):")
 for key, what in (("val_img_s", "evaluation"), ("train_img_s", "training")):
     base, eca = median_img_s(BASE, key), median_img_s(ECA_MODEL, key)
-    print(f"{what} throughput: AlexNet {base:.0f} img/s, AlexNet-ECA {eca:.0f} img/s -> AlexNet-ECA is "
-          f"{abs(100 * (1 - eca / base)):.1f} % {'slower' if eca < base else 'faster'} on this machine"
-          + (" (quick mode: timings of a few tiny batches, not meaningful)" if QUICK else ""))
+    print(f"  {what}: AlexNet {base:.0f} img/s, AlexNet-ECA {eca:.0f} img/s"
+          + (" (quick mode: timings of a few tiny batches)" if QUICK else ""))
 base, eca = ORIGINAL["img_s"][BASE], ORIGINAL["img_s"][ECA_MODEL]
 print(f"(the original, V100, evaluation: {base} vs {eca} img/s -> AlexNet-ECA {100 * (1 - eca / base):.1f} % slower)")
 

@@ -117,25 +117,21 @@ for name, (group, build) in CONFIGS.items():
 
 # %%
 from ecapaddle import seed_everything
-from ecapaddle.data import (DatasetNotFoundError, build_transforms, describe_source, find_cifar10, load_cifar10,
-                            make_synthetic_cifar10, validate_cifar10_archive)
+from ecapaddle.data import build_transforms, cifar10_or_synthetic, load_cifar10, validate_cifar10_archive
 from ecapaddle.engine import TrainConfig, load_history, save_history, train
 
+# quick: a tiny synthetic archive; full: real CIFAR-10 (find_cifar10), or synthetic when none is found
+archive, source = cifar10_or_synthetic(WORK, synthetic=QUICK, n_train=64 if QUICK else 1000,
+                                       n_test=32 if QUICK else 500)
 if QUICK:
-    archive = make_synthetic_cifar10(WORK / "cifar-10-python.tar.gz", n_train=64, n_test=32, seed=0)
     BUDGET = dict(train_subset=None, val_subset=None, epochs=1, batch_size=32, log_every=1, transforms="fast",
                   seeds=(0, 1))
     TO_RUN = ["no attention", "ECA notebook k", "SE-Var2", "constant gate 0.5"]
 else:
-    try:
-        archive = find_cifar10()
-    except DatasetNotFoundError as err:
-        print(f"*** no real CIFAR-10 found, falling back to SYNTHETIC data ***\n{err}")
-        archive = make_synthetic_cifar10(WORK / "cifar-10-python.tar.gz", n_train=1000, n_test=500, seed=0)
     BUDGET = dict(train_subset=1000, val_subset=500, epochs=3, batch_size=64, log_every=5, transforms="fast",
                   seeds=(0, 1, 2))
     TO_RUN = list(CONFIGS)
-print(describe_source(archive).replace(str(archive), Path(archive).name))   # no local paths in the output
+print(source)
 data_kind = validate_cifar10_archive(archive).kind
 train_set = load_cifar10("train", archive, build_transforms(BUDGET["transforms"], train=True),
                          subset=BUDGET["train_subset"], seed=0)

@@ -97,22 +97,18 @@ print(f"parameters: {before:,d} -> {count_parameters(net):,d}; output {list(net(
 
 # %%
 from ecapaddle import seed_everything
-from ecapaddle.data import (DatasetNotFoundError, build_transforms, describe_source, find_cifar10, load_cifar10,
-                            make_synthetic_cifar10, validate_cifar10_archive)
+from ecapaddle.data import build_transforms, cifar10_or_synthetic, load_cifar10, validate_cifar10_archive
 from ecapaddle.engine import TrainConfig, train
 from ecapaddle.models import create
 
+# quick: a tiny synthetic archive; full: real CIFAR-10 (find_cifar10), or synthetic when none is found
+archive, source = cifar10_or_synthetic(WORK, synthetic=QUICK, n_train=96 if QUICK else 2000,
+                                       n_test=32 if QUICK else 500)
 if QUICK:
-    archive = make_synthetic_cifar10(WORK / "cifar-10-python.tar.gz", n_train=96, n_test=32, seed=0)
     RUN = dict(train_subset=None, val_subset=None, epochs=1, batch_size=32, log_every=1)
 else:
-    try:
-        archive = find_cifar10()
-    except DatasetNotFoundError as err:
-        print(f"*** no real CIFAR-10 found, falling back to SYNTHETIC data ***\n{err}")
-        archive = make_synthetic_cifar10(WORK / "cifar-10-python.tar.gz", n_train=2000, n_test=500, seed=0)
     RUN = dict(train_subset=2000, val_subset=500, epochs=2, batch_size=64, log_every=5)
-print(describe_source(archive).replace(str(archive), Path(archive).name))   # no local paths in the output
+print(source)
 train_set = load_cifar10("train", archive, build_transforms("fast", train=True, size=32), subset=RUN["train_subset"])
 val_set = load_cifar10("test", archive, build_transforms("fast", train=False, size=32), subset=RUN["val_subset"])
 
