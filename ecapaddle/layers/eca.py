@@ -10,6 +10,8 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
+ADAPTIVE_AVG_POOL = {3: F.adaptive_avg_pool1d, 4: F.adaptive_avg_pool2d, 5: F.adaptive_avg_pool3d}
+
 PADDINGS = ("zeros", "circular")
 
 
@@ -91,11 +93,12 @@ class ECA(nn.Layer):
     def attention(self, x):
         """The channel weights sigmoid(conv(pool(x))), shape [N, C, 1, ...] (broadcastable to x)."""
         self._check_input(x)
-        n, c = x.shape[0], x.shape[1]
-        pooled = x.mean(axis=list(range(2, x.ndim)), keepdim=True)      # [N, C, 1, ...]
-        # A reshape (free) instead of the squeeze/transpose dance: [N, C, 1..] -> [N, 1, C].
-        y = self.conv(pooled.reshape([n, 1, c]))                          # [N, 1, C]
-        return F.sigmoid(y).reshape(pooled.shape)
+        # Adaptive average pooling, not x.mean(axis=[2, 3]): in Paddle 3.3 the CPU backward of a
+        # mean over two axes is ~15x slower, and under Paddle Inference (oneDNN) it made AlexNet-ECA
+        # 3x slower (benchmarks/README.md). Reshapes are free; the notebook's transposes are not needed.
+        pooled = ADAPTIVE_AVG_POOL[x.ndim](x, 1).flatten(1)                  # [N, C]
+        y = self.conv(pooled.unsqueeze(1)).squeeze(1)                        # [N, 1, C] -> [N, C]
+        return F.sigmoid(y).reshape([0, -1] + [1] * (x.ndim - 2))            # [N, C, 1, ...]
 
     def forward(self, x):
         return x * self.attention(x)
