@@ -80,3 +80,10 @@ def test_bad_options_exit_with_a_message(argv, capsys):
 def test_missing_data_file_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         main(["train", "--data", str(tmp_path / "nope.tar.gz"), "--out", str(tmp_path / "run")] + TINY)
+
+
+def test_bench_options_reach_the_benchmark(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["bench", "--help"])
+    assert exit_info.value.code == 0
+    assert "--quick" in capsys.readouterr().out
