@@ -444,7 +444,7 @@ def summarize_ratios(raw, modes):
 
 def measure_runtime_settings(opts):
     """AlexNet-ECA with each in-process switch flipped, interleaved with the current settings."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cores = cpu_info()["cores"]
     threads = opts["threads"] or int(os.environ.get("OMP_NUM_THREADS") or 1)
     base_args = (OURS, opts["batch_size"], opts["input_size"])
     current = ModelRunner(*base_args, to_static=opts["to_static"], seed=opts["seed"], clock=opts["clock"])
