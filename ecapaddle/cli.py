@@ -76,12 +76,9 @@ def resolve_data(args, out_dir):
 
 
 def load_datasets(args, archive, data_info):
-    from .data import build_transforms, load_cifar10
+    from .data import load_cifar10_splits
 
-    train_set = load_cifar10("train", archive, build_transforms(args.transforms, train=True),
-                             subset=args.train_subset, seed=0)
-    val_set = load_cifar10("test", archive, build_transforms(args.transforms, train=False),
-                           subset=args.val_subset, seed=0)
+    train_set, val_set = load_cifar10_splits(archive, args.transforms, args.train_subset, args.val_subset, seed=0)
     data_info.update(train_images=len(train_set), val_images=len(val_set), transforms=args.transforms,
                      train_subset_seed=0, val_subset_seed=0)
     return train_set, val_set

@@ -397,6 +397,19 @@ def load_cifar10(mode="train", path=None, transform=None, subset=None, seed=0, d
     return CIFAR10Subset(dataset, indices, labels[indices], info, mode)
 
 
+def load_cifar10_splits(path, transforms="notebook", train_subset=None, val_subset=None, seed=0, size=128):
+    """(train set, test set) of the archive at `path` with a transform preset's train / test pipelines.
+
+    `train_subset` / `val_subset`: None (all), a count or a fraction, stratified and seeded by `seed`.
+    """
+    from .transforms import build_transforms
+
+    return (load_cifar10("train", path, build_transforms(transforms, train=True, size=size),
+                         subset=train_subset, seed=seed),
+            load_cifar10("test", path, build_transforms(transforms, train=False, size=size),
+                         subset=val_subset, seed=seed))
+
+
 def _check_subset(subset):
     if subset is None:
         return

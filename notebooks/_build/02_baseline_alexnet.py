@@ -102,7 +102,7 @@ else:
 # `find_cifar10` (explicit path, `$ECAPADDLE_CIFAR10`, the AI Studio mount, Paddle's cache).
 
 # %%
-from ecapaddle.data import build_transforms, cifar10_or_synthetic, load_cifar10, validate_cifar10_archive
+from ecapaddle.data import cifar10_or_synthetic, load_cifar10_splits, validate_cifar10_archive
 
 LIVE = QUICK or not real
 # quick: a tiny synthetic archive; full: real CIFAR-10 (find_cifar10), or synthetic when none is found
@@ -113,10 +113,7 @@ if QUICK:
 else:
     RUN = dict(train_subset=2000, val_subset=500, epochs=3, batch_size=64, log_every=10, transforms="notebook")
 print(source)
-train_set = load_cifar10("train", archive, build_transforms(RUN["transforms"], train=True),
-                         subset=RUN["train_subset"], seed=0)
-val_set = load_cifar10("test", archive, build_transforms(RUN["transforms"], train=False),
-                       subset=RUN["val_subset"], seed=0)
+train_set, val_set = load_cifar10_splits(archive, RUN["transforms"], RUN["train_subset"], RUN["val_subset"])
 print(f"{'QUICK' if QUICK else 'REDUCED'} live run: {len(train_set)} train / {len(val_set)} val images, "
       f"{RUN['epochs']} epoch(s), batch {RUN['batch_size']}, transforms '{RUN['transforms']}'"
       + ("" if LIVE else " -- skipped: the real histories above are shown instead"))

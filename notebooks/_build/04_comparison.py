@@ -78,7 +78,7 @@ else:
 
 # %%
 from ecapaddle import AlexNet, AlexNetECA, seed_everything
-from ecapaddle.data import build_transforms, cifar10_or_synthetic, load_cifar10, validate_cifar10_archive
+from ecapaddle.data import cifar10_or_synthetic, load_cifar10_splits, validate_cifar10_archive
 from ecapaddle.engine import TrainConfig, train
 
 LIVE = QUICK or not real_runs
@@ -94,10 +94,7 @@ print(source)
 
 live_histories, live_models = [], {}
 if LIVE:
-    train_set = load_cifar10("train", archive, build_transforms(RUN["transforms"], train=True),
-                             subset=RUN["train_subset"], seed=0)
-    val_set = load_cifar10("test", archive, build_transforms(RUN["transforms"], train=False),
-                           subset=RUN["val_subset"], seed=0)
+    train_set, val_set = load_cifar10_splits(archive, RUN["transforms"], RUN["train_subset"], RUN["val_subset"])
     print(f"{'QUICK' if QUICK else 'REDUCED'} live runs: {len(train_set)} train / {len(val_set)} val images, "
           f"{RUN['epochs']} epochs, batch {RUN['batch_size']}, seeds {list(SEEDS)}")
     for seed in SEEDS:
@@ -142,13 +139,38 @@ params = {h["model"]["name"]: h["model"]["params"] for h in HISTORIES}
 print(f"ECA adds {params[ECA_MODEL] - params[BASE]} parameters "
       f"({100 * (params[ECA_MODEL] - params[BASE]) / params[BASE]:.5f} % of {params[BASE]:,}).")
 print("throughput recorded by the training runs (not a fair ECA-overhead measure: runs that share a machine "
-      "with other jobs, or run at different times, see different loads; the benchmark below is the fair one):")
+      "with other jobs, or run at different times, see different loads; the benchmark cell below is the fair measure):")
 for key, what in (("val_img_s", "evaluation"), ("train_img_s", "training")):
     base, eca = median_img_s(BASE, key), median_img_s(ECA_MODEL, key)
     print(f"  {what}: AlexNet {base:.0f} img/s, AlexNet-ECA {eca:.0f} img/s"
           + (" (quick mode: timings of a few tiny batches)" if QUICK else ""))
 base, eca = ORIGINAL["img_s"][BASE], ORIGINAL["img_s"][ECA_MODEL]
 print(f"(the original, V100, evaluation: {base} vs {eca} img/s -> AlexNet-ECA {100 * (1 - eca / base):.1f} % slower)")
+
+# %% [markdown]
+# ### ECA's cost, measured fairly
+#
+# The benchmark (`python -m ecapaddle bench`, `benchmarks/README.md`) times both models on the same synthetic
+# batch in one process, alternating base, ECA, base, ECA, ... so that machine load hits both alike. This cell
+# reads the committed JSON of one such run (it does not re-run the benchmark, which takes minutes).
+
+# %%
+import json
+
+BENCH = Path("../benchmarks/results/postfix_cpu1.json")
+if BENCH.is_file():
+    bench = json.loads(BENCH.read_text())
+    opts, summary = bench["options"], bench["summary"]
+    print(f"from {BENCH.relative_to('..')}: batch {opts['batch_size']}, {opts['input_size']} px, {opts['threads']} "
+          f"thread(s), {opts['clock']} clock, {opts['repeats']} interleaved repeats, "
+          f"load average before the run {bench['environment']['load_average_before'][0]}")
+    for mode in ("train", "eval"):
+        o = summary[f"eca_overhead_{mode}"]
+        n = summary[f"notebook_eca_overhead_{mode}"]
+        print(f"  {mode}: AlexNet-ECA costs {100 * o['median']:+.1f} % (range {100 * o['min']:+.1f} to "
+              f"{100 * o['max']:+.1f}); the notebook-style ECA forward {100 * n['median']:+.1f} %")
+else:
+    print("no benchmark JSON found; run `python -m ecapaddle bench --output results.json`")
 
 # %% [markdown]
 # ## 3. Learning curves, both models on one figure
@@ -219,7 +241,7 @@ print(f"\nCaveat: these runs are {', '.join(map(str, epochs))} epoch(s) on {', '
 # are evaluated on the same validation images.
 
 # %%
-from ecapaddle.data import CIFAR10_CLASSES
+from ecapaddle.data import CIFAR10_CLASSES, build_transforms, load_cifar10
 from ecapaddle.engine import evaluate, load_checkpoint
 
 models = {}

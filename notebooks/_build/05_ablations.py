@@ -117,7 +117,7 @@ for name, (group, build) in CONFIGS.items():
 
 # %%
 from ecapaddle import seed_everything
-from ecapaddle.data import build_transforms, cifar10_or_synthetic, load_cifar10, validate_cifar10_archive
+from ecapaddle.data import cifar10_or_synthetic, load_cifar10_splits, validate_cifar10_archive
 from ecapaddle.engine import TrainConfig, load_history, save_history, train
 
 # quick: a tiny synthetic archive; full: real CIFAR-10 (find_cifar10), or synthetic when none is found
@@ -133,10 +133,7 @@ else:
     TO_RUN = list(CONFIGS)
 print(source)
 data_kind = validate_cifar10_archive(archive).kind
-train_set = load_cifar10("train", archive, build_transforms(BUDGET["transforms"], train=True),
-                         subset=BUDGET["train_subset"], seed=0)
-val_set = load_cifar10("test", archive, build_transforms(BUDGET["transforms"], train=False),
-                       subset=BUDGET["val_subset"], seed=0)
+train_set, val_set = load_cifar10_splits(archive, BUDGET["transforms"], BUDGET["train_subset"], BUDGET["val_subset"])
 print(f"{'QUICK' if QUICK else 'REDUCED'} budget: {len(train_set)} train / {len(val_set)} val images, "
       f"{BUDGET['epochs']} epoch(s), batch {BUDGET['batch_size']}, transforms '{BUDGET['transforms']}', "
       f"seeds {list(BUDGET['seeds'])}; {len(TO_RUN)} configurations")
