@@ -79,8 +79,7 @@ def load_datasets(args, archive, data_info):
     from .data import load_cifar10_splits
 
     train_set, val_set = load_cifar10_splits(archive, args.transforms, args.train_subset, args.val_subset, seed=0)
-    data_info.update(train_images=len(train_set), val_images=len(val_set), transforms=args.transforms,
-                     train_subset_seed=0, val_subset_seed=0)
+    data_info.update(transforms=args.transforms, subset_seed=0)   # the engine records the sizes
     return train_set, val_set
 
 
@@ -185,17 +184,13 @@ def load_trained_model(checkpoint):
 
 
 def cmd_evaluate(args):
-    from .data import build_transforms, load_cifar10
+    from .data import load_cifar10
     from .engine import evaluate
 
     model, meta = load_trained_model(args.checkpoint)
-    archive = args.data
-    if archive is None:
-        from .data import find_cifar10
-        archive = find_cifar10()
-    dataset = load_cifar10("test", archive, build_transforms("notebook", train=False), subset=args.val_subset)
+    dataset = load_cifar10("test", args.data, "notebook", subset=args.val_subset)   # looks the archive up
     result = evaluate(model, dataset, batch_size=args.batch_size)
-    print(json.dumps({"checkpoint": str(args.checkpoint), "model": meta.get("model_name"), "data": str(archive),
+    print(json.dumps({"checkpoint": str(args.checkpoint), "model": meta.get("model_name"), "data": dataset.info.path,
                       "images": len(dataset), "acc": result["acc"], "loss": result["loss"],
                       "per_class_acc": result["per_class_acc"], "img_s": result["img_s"]}, indent=2))
 

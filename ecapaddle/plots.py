@@ -9,8 +9,7 @@ from collections import OrderedDict
 import matplotlib.pyplot as plt
 import numpy as np
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+from .data.transforms import IMAGENET_MEAN, IMAGENET_STD
 
 
 def save_figure(fig, path, dpi=120):
@@ -18,11 +17,6 @@ def save_figure(fig, path, dpi=120):
     if path is not None:
         fig.savefig(path, dpi=dpi, bbox_inches="tight")
     return fig
-
-
-def run_label(history):
-    """'alexnet_eca seed 42' for a history record."""
-    return f"{history['model']['name']} seed {history['config']['seed']}"
 
 
 def group_by_model(histories):

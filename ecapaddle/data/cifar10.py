@@ -402,8 +402,6 @@ def load_cifar10_splits(path, transforms="notebook", train_subset=None, val_subs
 
     `train_subset` / `val_subset`: None (all), a count or a fraction, stratified and seeded by `seed`.
     """
-    from .transforms import build_transforms
-
     return (load_cifar10("train", path, build_transforms(transforms, train=True, size=size),
                          subset=train_subset, seed=seed),
             load_cifar10("test", path, build_transforms(transforms, train=False, size=size),
