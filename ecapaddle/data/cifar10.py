@@ -385,11 +385,7 @@ def load_cifar10(mode="train", path=None, transform=None, subset=None, seed=0, d
     archive = find_cifar10(path, download=download)
     info = validate_cifar10_archive(archive)
     total = info.n_train if mode == "train" else info.n_test
-    size = total if subset is None else \
-        subset if isinstance(subset, numbers.Integral) else max(1, round(subset * total))
-    if size > total:
-        raise ValueError(f"subset={subset} asks for more items than the {mode} split of "
-                         f"{archive} has ({total}); pass at most {total}, or a fraction")
+    size = _subset_size(subset, total, f"subset of the {mode} split of {archive}")
     dataset = Cifar10(data_file=archive, mode=mode, transform=transform, download=False,
                       backend="pil")
     labels = np.fromiter((label for _, label in dataset.data), dtype=np.int64, count=total)
@@ -406,6 +402,50 @@ def load_cifar10_splits(path, transforms="notebook", train_subset=None, val_subs
                          subset=train_subset, seed=seed),
             load_cifar10("test", path, build_transforms(transforms, train=False, size=size),
                          subset=val_subset, seed=seed))
+
+
+def _subset_size(subset, total, what):
+    size = total if subset is None else \
+        subset if isinstance(subset, numbers.Integral) else max(1, round(subset * total))
+    if size > total:
+        raise ValueError(f"{what}={subset} asks for more images than the {total} available; pass at most "
+                         f"{total}, or a fraction")
+    return size
+
+
+def load_cifar10_holdout(path, transforms="notebook", train_subset=None, val_size=5000, seed=0, size=128):
+    """(train, validation, test) sets with the validation set held out from the training split.
+
+    The protocol of the headline experiment: `val_size` class-stratified images of the official
+    training split form the validation set (used for every choice made during training); the
+    training set is drawn (class-stratified, `train_subset` images, or all) from the rest, so the
+    two never share an image; the 10,000-image test split is left for one final evaluation.
+    Validation and test use the preset's evaluation pipeline, training its augmentation.
+
+    Args:
+        path: the archive (see `find_cifar10`).
+        transforms: a preset name of `TRANSFORM_PRESETS`.
+        train_subset: None (all that is not validation), a count or a fraction of what is left.
+        val_size: a count or a fraction of the training split.
+        seed: seed of both stratified choices; the same seed gives the same images.
+    """
+    _check_subset(train_subset)
+    _check_subset(val_size)
+    train_full = load_cifar10("train", path, build_transforms(transforms, train=True, size=size))
+    labels = train_full.labels
+    n_val = _subset_size(val_size, len(labels), "val_size")
+    if n_val >= len(labels):
+        raise ValueError(f"val_size={val_size} leaves no training images out of {len(labels)}; pass a smaller val_size")
+    val_indices = stratified_indices(labels, n_val, seed)
+    pool = np.setdiff1d(np.arange(len(labels)), val_indices)
+    n_train = _subset_size(train_subset, len(pool), "train_subset (after holding out validation images)")
+    train_indices = pool[stratified_indices(labels[pool], n_train, seed)]
+    eval_transform = build_transforms(transforms, train=False, size=size)
+    val_base = load_cifar10("train", path, eval_transform)
+    info = train_full.info
+    return (CIFAR10Subset(train_full.dataset, train_indices, labels[train_indices], info, "train"),
+            CIFAR10Subset(val_base.dataset, val_indices, labels[val_indices], info, "train"),
+            load_cifar10("test", path, eval_transform))
 
 
 def _check_subset(subset):

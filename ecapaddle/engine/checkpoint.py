@@ -39,7 +39,7 @@ from ..utils import count_parameters
 FORMAT_VERSION = 1
 TAGS = ("last", "best")
 SUFFIXES = (".pdparams", ".pdopt", ".meta.json")
-RUN_FILES = ("config.json", "history.json") + tuple(tag + suffix for tag in TAGS for suffix in SUFFIXES)
+RUN_FILES = ("config.json", "history.json", "predictions.npz") + tuple(tag + suffix for tag in TAGS for suffix in SUFFIXES)
 OPTIMIZER_EXTRA_KEYS = ("LR_Scheduler", "master_weights")
 MAX_LISTED_KEYS = 8
 META_KEYS = ("format_version", "model_class", "num_params", "optimizer_class", "param_names", "sha256")

@@ -41,7 +41,7 @@ def per_class_accuracy(confusion):
 
 
 def evaluate(model, dataset, batch_size=256, num_classes=None, loss_fn=None, num_workers=0,
-             amp=False, progress=False):
+             amp=False, progress=False, keep_probs=False):
     """Evaluate `model` on `dataset` of (image [3, H, W], int label) items, in eval mode.
 
     Args:
@@ -51,6 +51,7 @@ def evaluate(model, dataset, batch_size=256, num_classes=None, loss_fn=None, num
         num_classes: K for the confusion matrix; default the width of the model's output.
         loss_fn: a loss that averages over the batch; default plain cross entropy.
         num_workers, amp, progress: DataLoader workers, float16 autocast (GPU), a tqdm bar.
+        keep_probs: also return "labels" [N], "preds" [N] and "probs" [N, K] (softmax) as NumPy arrays.
 
     Returns dict(loss, acc, per_class_acc [K], confusion [K][K] (rows true class), img_s, n).
     img_s counts the whole loop over the loader, data loading included (the notebook's throughput).
@@ -63,7 +64,7 @@ def evaluate(model, dataset, batch_size=256, num_classes=None, loss_fn=None, num
                                   num_workers=num_workers)
     was_training = model.training
     model.eval()
-    labels, preds, loss_sum = [], [], 0.0
+    labels, preds, probs, loss_sum = [], [], [], 0.0
     start = time.perf_counter()
     # a bar updated by hand, never wrapping the loader (see the note in train.py)
     bar = tqdm(total=len(loader), desc="eval", leave=False, disable=not progress)
@@ -78,6 +79,8 @@ def evaluate(model, dataset, batch_size=256, num_classes=None, loss_fn=None, num
                 check_labels(labels[-1], logits.shape[1])
                 loss_sum += float(loss_fn(logits, batch_labels)) * batch_labels.shape[0]
                 preds.append(logits.argmax(axis=1).numpy())
+                if keep_probs:
+                    probs.append(F.softmax(logits, axis=1).numpy())
                 num_classes = num_classes or logits.shape[1]
                 bar.update()
     finally:
@@ -87,7 +90,8 @@ def evaluate(model, dataset, batch_size=256, num_classes=None, loss_fn=None, num
     elapsed = time.perf_counter() - start
     labels, preds = np.concatenate(labels), np.concatenate(preds)
     confusion = confusion_matrix(labels, preds, num_classes)
-    return {
+    outputs = {"labels": labels, "preds": preds, "probs": np.concatenate(probs)} if keep_probs else {}
+    return {**outputs,
         "loss": loss_sum / labels.size,
         "acc": float(np.trace(confusion) / labels.size),
         "per_class_acc": per_class_accuracy(confusion),

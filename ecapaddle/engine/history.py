@@ -15,6 +15,10 @@ Schema (format_version 1):
                     with data loading included (the notebook's "throughput")
     best            {epoch, val_acc} (None, None before the first epoch)
     total_time_s    sum of the epochs' time_s (so it survives resuming)
+    test            optional, written once after the last epoch when a test set is given:
+                    {n, final: {acc, loss, per_class_acc}, best: {epoch, acc, loss, per_class_acc}}
+                    (the test split evaluated with the final weights, and with the best-on-validation
+                    weights; "best" is None without checkpoints)
 Wall-time fields (time_s, train_img_s, val_img_s, total_time_s) are the only ones that differ
 between two identical CPU runs.
 """
@@ -112,6 +116,10 @@ def validate_history(history):
             if _missing(entry, keys):
                 problems.append(f"{name}[{i}] misses {_missing(entry, keys)}")
                 break
+    test = history.get("test")
+    if test is not None and (not isinstance(test, dict) or _missing(test, ("n", "final", "best"))
+                             or _missing(test["final"], ("acc", "loss"))):
+        problems.append("test must be {n, final: {acc, loss, ...}, best}")
     epochs = [e.get("epoch") for e in history["epochs"]]
     if epochs != list(range(1, len(epochs) + 1)):
         problems.append(f"epochs must be numbered 1, 2, ... without gaps, got {epochs}")

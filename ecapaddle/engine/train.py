@@ -9,6 +9,7 @@ on a non-finite loss; Ctrl-C that leaves a resumable run; AMP on GPU; multi-proc
 parallel under `python -m paddle.distributed.launch`.
 """
 import dataclasses
+import io
 import math
 import os
 import sys
@@ -22,7 +23,7 @@ from tqdm.auto import tqdm
 
 from ..losses import LabelSmoothingCrossEntropy
 from ..utils import count_parameters, seed_everything
-from .checkpoint import load_checkpoint, prepare_run_dir, save_checkpoint, write_json
+from .checkpoint import atomic_write_bytes, load_checkpoint, prepare_run_dir, save_checkpoint, write_json
 from .evaluate import check_labels, evaluate
 from .history import environment_info, new_history, save_history
 
@@ -304,6 +305,35 @@ class _Run:
             loss_sum, correct, seen = totals.numpy().tolist()
         return loss_sum / seen, float(correct / seen), seen / (time.perf_counter() - start)
 
+    def test(self, test_set):
+        """Evaluate the final weights (and the best-on-validation ones) once on `test_set`.
+
+        Stores history["test"]; with an out_dir also writes predictions.npz for the final weights:
+        index [N] (item indices in the test split), label, pred [N] and top5_class, top5_prob [N, 5]
+        (float16), small enough to commit (about 150 kB for 10,000 images).
+        """
+        kwargs = dict(batch_size=self.config.eval_batch_size or self.config.batch_size, loss_fn=self.criterion,
+                      num_workers=self.config.num_workers, amp=self.amp, progress=self.show)
+        final = evaluate(self.model, test_set, keep_probs=True, **kwargs)
+        result = {"n": final["n"], "final": _summary(final), "best": None}
+        if self.out_dir is not None and os.path.isfile(self.path("best.pdparams")):
+            load_checkpoint(self.model, self.path("best"))
+            result["best"] = {"epoch": self.history["best"]["epoch"], **_summary(evaluate(self.model, test_set, **kwargs))}
+            load_checkpoint(self.model, self.path("last"))      # leave the model with its final weights
+        self.history["test"] = result
+        if self.out_dir is not None:
+            top5 = np.argsort(-final["probs"], axis=1)[:, :5]
+            index = np.asarray(getattr(test_set, "indices", np.arange(final["n"])), dtype=np.int32)
+            atomic_write_bytes(self.path("predictions.npz"), _npz_bytes(
+                index=index, label=final["labels"].astype(np.uint8), pred=final["preds"].astype(np.uint8),
+                top5_class=top5.astype(np.uint8),
+                top5_prob=np.take_along_axis(final["probs"], top5, axis=1).astype(np.float16)))
+            save_history(self.history, self.path("history.json"))
+        if self.show:
+            best = result["best"]
+            tqdm.write(f"test ({result['n']} images): final weights acc {result['final']['acc']:.4f}"
+                       + (f", best-on-validation weights (epoch {best['epoch']}) acc {best['acc']:.4f}" if best else ""))
+
     def run_epoch(self, epoch):
         start = time.perf_counter()
         seed_everything(epoch_seed(self.config.seed, epoch, self.rank))
@@ -334,6 +364,16 @@ class _Run:
                        f"train {train_img_s:.0f} img/s, val {val['img_s']:.0f} img/s")
 
 
+def _summary(result):
+    return {"acc": result["acc"], "loss": result["loss"], "per_class_acc": result["per_class_acc"]}
+
+
+def _npz_bytes(**arrays):
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return buffer.getvalue()
+
+
 def _print_resume_hint(epoch, done, out_dir):
     if out_dir is None:
         hint = "Nothing was saved (no out_dir given)."
@@ -347,7 +387,7 @@ def _print_resume_hint(epoch, done, out_dir):
 
 
 def train(model, train_set, val_set, config=None, out_dir=None, resume=False, overwrite=False,
-          model_name=None, data_info=None):
+          model_name=None, data_info=None, test_set=None):
     """Train `model` on `train_set`, validating on `val_set` after every epoch; return the history.
 
     Args:
@@ -362,6 +402,9 @@ def train(model, train_set, val_set, config=None, out_dir=None, resume=False, ov
         overwrite: let a new run replace the run files in out_dir (no file is deleted).
         model_name: the name in history and checkpoints (e.g. "alexnet_eca"); default the class name.
         data_info: extra JSON-serialisable facts about the data, stored in history["data"].
+        test_set: optional held-out test set, evaluated once after the last epoch with the final
+            weights and with the best-on-validation weights (history["test"], predictions.npz).
+            Never used for a choice during training.
 
     Returns the history dict (schema in ecapaddle.engine.history). Raises NonFiniteLossError if the
     loss becomes NaN/inf; on Ctrl-C prints how to resume and re-raises KeyboardInterrupt.
@@ -393,6 +436,8 @@ def train(model, train_set, val_set, config=None, out_dir=None, resume=False, ov
     try:
         for epoch in range(first_epoch, config.epochs + 1):
             run.run_epoch(epoch)
+        if test_set is not None and run.is_main:
+            run.test(test_set)
     except KeyboardInterrupt:
         if run.is_main:
             _print_resume_hint(epoch, len(run.history["epochs"]), out_dir)

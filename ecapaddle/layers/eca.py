@@ -129,3 +129,25 @@ class CECA(ECA):
 
     def __init__(self, channels=None, kernel_size=None, gamma=2, b=1):
         super().__init__(channels, kernel_size, gamma, b, padding="circular")
+
+
+class UnitGateECA(ECA):
+    """ECA whose gate starts at 1: out = x * 2 * sigmoid(conv(pool(x))), conv weights initialised to 0.
+
+    A control for the AlexNet experiment (issue "gate-scale control"): a freshly built ECA gates
+    every channel by about sigmoid(0) = 0.5, which halves the activations of each stage of a network
+    without BatchNorm. This form has the same k parameters and weight layout as `ECA`, but at
+    initialisation its gate is exactly 1, so a network using it computes the same function as the
+    network without attention; any difference after training comes from what the gate learns.
+
+    Args and shapes as for `ECA`.
+    """
+
+    def __init__(self, channels=None, kernel_size=None, gamma=2, b=1, padding="zeros"):
+        super().__init__(channels, kernel_size, gamma, b, padding)
+        self.conv.weight.set_value(paddle.zeros_like(self.conv.weight))
+
+    def attention(self, x):
+        """The channel weights 2 * sigmoid(conv(pool(x))), shape [N, C, 1, ...], in (0, 2)."""
+        return 2.0 * super().attention(x)
+

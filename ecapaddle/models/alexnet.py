@@ -5,7 +5,7 @@ an optional attention layer and then ReLU, three max-pools, and a 1152-2048-2048
 """
 import paddle.nn as nn
 
-from ..layers.eca import ECA, eca_kernel_size
+from ..layers.eca import ECA, UnitGateECA, eca_kernel_size
 
 # (in_channels, out_channels, kernel, stride, padding, max-pool after) per conv stage
 STAGES = (
@@ -86,9 +86,12 @@ class AlexNetECA(AlexNet):
         num_classes, dropout: as for `AlexNet`.
         kernel_sizes: five odd ECA kernel sizes, one per conv stage. The default (3, 3, 5, 5, 3)
             is the notebook's; "adaptive" uses the paper's rule per stage (3, 5, 5, 5, 5).
+        unit_gate: use `UnitGateECA` (gate 2 * sigmoid, starting at exactly 1) instead of `ECA`
+            (gate sigmoid, starting near 0.5): the gate-scale control of the experiment. Same
+            parameters; at initialisation the network computes the same function as `AlexNet`.
     """
 
-    def __init__(self, num_classes=10, kernel_sizes=NOTEBOOK_ECA_KERNELS, dropout=0.5):
+    def __init__(self, num_classes=10, kernel_sizes=NOTEBOOK_ECA_KERNELS, dropout=0.5, unit_gate=False):
         channels = [stage[1] for stage in STAGES]
         if isinstance(kernel_sizes, str):
             if kernel_sizes != "adaptive":
@@ -98,5 +101,6 @@ class AlexNetECA(AlexNet):
         if len(kernel_sizes) != len(STAGES):
             raise ValueError(f"kernel_sizes needs one size per conv stage ({len(STAGES)}), got {kernel_sizes}")
         self.kernel_sizes = kernel_sizes
+        gate = UnitGateECA if unit_gate else ECA
         super().__init__(num_classes, dropout,
-                         attention=lambda c, stage: ECA(channels=c, kernel_size=kernel_sizes[stage]))
+                         attention=lambda c, stage: gate(channels=c, kernel_size=kernel_sizes[stage]))

@@ -34,6 +34,7 @@ MODELS = {
     "alexnet": AlexNet,
     "alexnet_eca": AlexNetECA,
     "alexnet_eca_adaptive": partial(AlexNetECA, kernel_sizes="adaptive"),
+    "alexnet_eca_unitgate": partial(AlexNetECA, unit_gate=True),
     "alexnet_se": _alexnet_se,
     "resnet18": _vision(vision.resnet18),
     "resnet18_eca": _vision(vision.resnet18, "eca"),

@@ -1,0 +1,106 @@
+"""Named training recipes shared by the CLI (`--recipe NAME`) and the notebooks (`MODE = NAME`).
+
+| recipe | data | what it is for |
+|---|---|---|
+| `quick` | a tiny synthetic archive in the CIFAR-10 format (unless a path is given) | tests, CI, a first look: seconds |
+| `cpu`   | real CIFAR-10: 10,000 training images, 5,000 validation images held out of the training split, 8 epochs | the reduced real run that fits a 2-core CPU (about 20 minutes per model) |
+| `full`  | real CIFAR-10: all 50,000 training images, validated on the test split, 50 epochs | the original notebook's recipe (SPEC §2), for a GPU |
+
+Every recipe uses the notebook's optimiser and loss (Adam 1e-3, weight decay 1e-5, cosine annealing
+stepped every batch, label smoothing 0.1); they differ in data, budget and loader settings. Use
+`get_recipe(name, **overrides)` to change any value (the CLI's explicit flags do that).
+"""
+import dataclasses
+from dataclasses import dataclass
+from typing import Optional
+
+from .engine import TrainConfig
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Data, budget and optimiser settings of a training run.
+
+    Args:
+        name: the recipe's name.
+        synthetic: use a generated archive (synthetic_train + synthetic_test images) instead of CIFAR-10.
+        train_subset: training images (class-stratified); None = all (after any validation hold-out).
+        val_from: "train" holds `val_subset` images out of the training split and evaluates the test
+            split once at the end; "test" validates on the test split (the original notebook's protocol).
+        val_subset: validation images; None = the whole test split (val_from "test") or 5,000.
+        transforms: augmentation preset ("notebook" or "fast").
+        epochs, batch_size, lr, weight_decay, label_smoothing, num_workers, amp: as in `TrainConfig`.
+    """
+    name: str
+    synthetic: bool = False
+    synthetic_train: int = 0
+    synthetic_test: int = 0
+    train_subset: Optional[int] = None
+    val_from: str = "train"
+    val_subset: Optional[int] = 5000
+    transforms: str = "notebook"
+    epochs: int = 50
+    batch_size: int = 128
+    lr: float = 1e-3
+    weight_decay: float = 1e-5
+    label_smoothing: float = 0.1
+    num_workers: int = 0
+    amp: object = "auto"
+
+    def __post_init__(self):
+        if self.val_from not in ("train", "test"):
+            raise ValueError(f"val_from must be 'train' or 'test', got {self.val_from!r}")
+        for name in ("train_subset", "val_subset"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ValueError(f"{name} must be None or a positive integer, got {value!r}")
+        self.train_config()     # checks epochs, batch size, lr, ... with TrainConfig's messages
+
+    def train_config(self, seed=42, **kwargs):
+        """The `TrainConfig` of this recipe for `seed`; kwargs override its other fields (e.g. progress)."""
+        return TrainConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
+                           weight_decay=self.weight_decay, label_smoothing=self.label_smoothing, seed=seed,
+                           num_workers=self.num_workers, amp=self.amp, **kwargs)
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+    def describe(self):
+        """Every number of the recipe, one line each."""
+        data = (f"synthetic archive of {self.synthetic_train} + {self.synthetic_test} images" if self.synthetic
+                else "CIFAR-10")
+        val = (f"{self.val_subset or 5000} images held out of the training split; test split evaluated once at the end"
+               if self.val_from == "train" else
+               f"the test split ({self.val_subset or 'all'} images): the original protocol, validation = test")
+        return "\n".join([
+            f"recipe {self.name}",
+            f"  data: {data}",
+            f"  training images: {self.train_subset or 'all'} (class-stratified)",
+            f"  validation: {val}",
+            f"  augmentation: {self.transforms}",
+            f"  epochs {self.epochs}, batch {self.batch_size}, Adam lr {self.lr:g}, weight decay {self.weight_decay:g}, "
+            f"cosine annealing stepped every batch, label smoothing {self.label_smoothing:g}",
+            f"  loader workers {self.num_workers}, AMP {self.amp} (float16 on a GPU only)",
+        ])
+
+
+RECIPES = {
+    "quick": Recipe("quick", synthetic=True, synthetic_train=384, synthetic_test=128, train_subset=256,
+                    val_subset=128, transforms="fast", epochs=2, batch_size=32),
+    "cpu": Recipe("cpu", train_subset=10000, val_subset=5000, epochs=8),
+    "full": Recipe("full", val_from="test", val_subset=None, epochs=50, num_workers=4),
+}
+
+
+def get_recipe(name, **overrides):
+    """The recipe `name` ("quick", "cpu" or "full") with `overrides` replacing its values."""
+    if isinstance(name, Recipe):
+        recipe = name
+    elif name in RECIPES:
+        recipe = RECIPES[name]
+    else:
+        raise ValueError(f"unknown recipe {name!r}; choose one of {', '.join(RECIPES)}")
+    unknown = set(overrides) - {f.name for f in dataclasses.fields(Recipe)}
+    if unknown:
+        raise ValueError(f"unknown recipe fields {sorted(unknown)}")
+    return dataclasses.replace(recipe, **overrides) if overrides else recipe
