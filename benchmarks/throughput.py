@@ -1,8 +1,9 @@
-"""Throughput of AlexNet vs AlexNet-ECA on CPU; see README.md here for what it measures and the results.
+"""The headline throughput figures of AlexNet-ECA on CPU; the same as `python -m ecapaddle bench`.
 
-    python benchmarks/throughput.py [--quick] [--compare-settings] [--output FILE] [options]
+    python benchmarks/throughput.py [--quick] [--output FILE] [options]
 
-The same as `python -m ecapaddle bench`; `--help` lists the options (ecapaddle/bench.py).
+`--help` lists the options (ecapaddle/bench.py); the research harness behind README.md here is
+benchmarks/research.py.
 """
 import sys
 from pathlib import Path

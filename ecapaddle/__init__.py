@@ -1,23 +1,29 @@
 """ecapaddle: Efficient Channel Attention (ECA-Net) for PaddlePaddle, with the AlexNet / CIFAR-10 course."""
 import warnings
 
-from .runtime import apply_cpu_defaults
+try:
+    with warnings.catch_warnings():     # Paddle warns at import that ccache (for C++ extensions) is missing
+        warnings.filterwarnings("ignore", message="No ccache found", category=UserWarning)
+        import paddle  # noqa: F401
+except ModuleNotFoundError as error:
+    if error.name != "paddle":
+        raise
+    raise ImportError("ecapaddle needs PaddlePaddle, which is not installed: run `pip install paddlepaddle` (CPU) "
+                      "or `pip install paddlepaddle-gpu` (GPU; pick the CUDA build at "
+                      "https://www.paddlepaddle.org.cn/install)") from None
 
-# Paddle warns at import that ccache (for building C++ extensions) is missing; irrelevant here.
-warnings.filterwarnings("ignore", message="No ccache found", category=UserWarning)
-
-CPU_SETTINGS_APPLIED = apply_cpu_defaults()   # before paddle is imported below
-
-from .data import (CIFAR10_CLASSES, DatasetError, DatasetNotFoundError, build_transforms,  # noqa: E402
+from .data import (CIFAR10_CLASSES, DatasetError, DatasetNotFoundError, build_transforms,
                    describe_source, find_cifar10, is_synthetic, load_cifar10, make_synthetic_cifar10)
-from .engine import TrainConfig, evaluate, load_checkpoint, load_history, predict, train  # noqa: E402
-from .export import create_predictor, export_model, load_exported, predict_images  # noqa: E402
-from .layers import CECA, ECA, ECANS, EMA, SE, SEGC, SEVar1, SEVar2, SEVar3, eca_kernel_size  # noqa: E402
-from .losses import LabelSmoothingCrossEntropy  # noqa: E402
-from .models import AlexNet, AlexNetECA, add_attention, create, list_models, load_notebook_weights  # noqa: E402
-from .utils import count_parameters, seed_everything  # noqa: E402
+from .engine import TrainConfig, evaluate, load_checkpoint, load_history, predict, train
+from .export import create_predictor, export_model, load_exported, predict_images
+from .layers import CECA, ECA, ECANS, EMA, SE, SEGC, SEVar1, SEVar2, SEVar3, eca_kernel_size
+from .losses import LabelSmoothingCrossEntropy
+from .models import AlexNet, AlexNetECA, add_attention, create, list_models, load_notebook_weights
+from .recipes import RECIPES, Recipe, get_recipe
+from .runtime import set_num_threads, use_all_cores
+from ._version import __version__  # noqa: F401
+from .utils import count_parameters, seed_everything
 
-__version__ = "0.1.0"
 __all__ = [
     # layers
     "ECA", "CECA", "ECANS", "SE", "SEVar1", "SEVar2", "SEVar3", "SEGC", "EMA", "eca_kernel_size",
@@ -30,4 +36,6 @@ __all__ = [
     # training, evaluation, export
     "TrainConfig", "train", "evaluate", "predict", "load_checkpoint", "load_history",
     "export_model", "load_exported", "create_predictor", "predict_images",
+    # recipes, CPU threads
+    "RECIPES", "Recipe", "get_recipe", "set_num_threads", "use_all_cores",
 ]

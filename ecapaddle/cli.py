@@ -1,12 +1,46 @@
-"""Command line of ecapaddle: `python -m ecapaddle COMMAND --help` for each command."""
+"""Command line of ecapaddle: `python -m ecapaddle COMMAND --help` for each command.
+
+An error the user can fix ends in one line `error: ...` naming the file or value and what to do,
+with exit code 2 for a bad command line, 1 otherwise and 130 on Ctrl-C; `--debug` shows the
+traceback instead.
+"""
 import argparse
+import dataclasses
+import itertools
 import json
+import math
+import shlex
 import sys
+import tempfile
+import time
 from pathlib import Path
 
-QUICK = dict(epochs=2, train_subset=1000, val_subset=500, batch_size=32, transforms="fast")
-QUICK_SYNTHETIC = dict(n_train=1500, n_test=500)
-DEFAULT_HOLDOUT = 5000
+DEFAULT_HOLDOUT = 5000                  # validation images held out of the training split (val_from "train")
+# without --recipe: the full recipe's numbers, validated on images held out of the training split, no loader workers
+DEFAULT_RECIPE = ("full", dict(name="default", val_from="train", num_workers=0))
+OFFICIAL_SIZES = (50000, 10000)         # training and test images of the official CIFAR-10 archive
+DRY_RUN_STEPS = 3                       # timed training steps of --dry-run, after one warm-up step
+# flag (argparse dest) -> Recipe field it overrides
+RECIPE_FLAGS = {"train_subset": "train_subset", "val_from": "val_from", "val_subset": "val_subset",
+                "transforms": "transforms", "epochs": "epochs", "batch_size": "batch_size", "lr": "lr",
+                "weight_decay": "weight_decay", "label_smoothing": "label_smoothing", "workers": "num_workers"}
+
+
+class CLIError(Exception):
+    """An error the user can fix; `main` prints it as one line and returns `code`."""
+    code = 1
+
+
+class UsageError(CLIError):
+    """A bad command line."""
+    code = 2
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with its errors raised as UsageError (one line, exit code 2)."""
+
+    def error(self, message):
+        raise UsageError(f"{message} (see {self.prog} --help)")
 
 
 def positive_int(text):
@@ -16,181 +50,431 @@ def positive_int(text):
     return value
 
 
-def non_negative_float(text):
-    value = float(text)
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+def non_negative_int(text):
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text}")
     return value
 
 
+def positive_float(text):
+    value = float(text)
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text}")
+    return value
+
+
+def non_negative_float(text):
+    value = float(text)
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
+    return value
+
+
+def threads_value(text):
+    return text if text == "auto" else positive_int(text)
+
+
+def add_common_options(p):
+    """--threads and --debug, accepted before the command and after it."""
+    p.add_argument("--threads", type=threads_value, default=argparse.SUPPRESS, metavar="N|auto",
+                   help="CPU threads of Paddle's kernels (default: auto, every core this process may run on)")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                   help="show the traceback of an error instead of one line")
+
+
 def add_data_arguments(p):
-    g = p.add_argument_group("data")
+    from .recipes import RECIPES
+
+    g = p.add_argument_group("recipe and data (flags left out take the recipe's values)")
+    g.add_argument("--recipe", choices=tuple(RECIPES),
+                   help=f"named preset (ecapaddle/recipes.py): quick = tiny synthetic data, seconds; cpu = 10,000 "
+                        f"real images, 8 epochs, for a 2-core CPU; full = the original notebook (50,000 images, 50 "
+                        f"epochs, batch 128, 4 loader workers), for a GPU. Default: full's numbers with --val-from train "
+                        f"(--val-subset {DEFAULT_HOLDOUT}) and --workers 0")
+    g.add_argument("--quick", action="store_true", help="the same as --recipe quick")
+    g.add_argument("--dry-run", action="store_true",
+                   help="print the plan (data, every number of the recipe, run folders, estimated time from a few "
+                        "timed training steps) and write nothing")
     g.add_argument("--data", metavar="PATH", help="cifar-10-python.tar.gz (default: $ECAPADDLE_CIFAR10, the AI "
-                   "Studio mount data/data152754/, Paddle's cache)")
+                   "Studio mount data/data152754/, Paddle's cache; without any, a synthetic archive)")
     g.add_argument("--synthetic", action="store_true",
-                   help="use a small generated archive in the CIFAR-10 format instead of real data")
+                   help="use a generated archive in the CIFAR-10 format instead of real data")
     g.add_argument("--train-subset", type=positive_int, metavar="N", help="stratified subset of N training images")
-    g.add_argument("--val-from", choices=("train", "test"), default="train",
-                   help="where validation images come from: 'train' (default) holds --val-subset images out of the "
-                        "training split and evaluates the test split once at the end; 'test' validates on the test "
-                        "split (the original notebook's protocol, which reports a test figure chosen on the test set)")
+    g.add_argument("--val-from", choices=("train", "test"),
+                   help="where validation images come from: 'train' holds --val-subset images out of the training "
+                        "split and evaluates the test split once at the end; 'test' validates on the test split "
+                        "(the original notebook's protocol, which reports a test figure chosen on the test set)")
     g.add_argument("--val-subset", type=positive_int, metavar="N",
-                   help=f"N stratified validation images (default: {DEFAULT_HOLDOUT} held out of the training split "
-                        f"with --val-from train, the whole test split with --val-from test)")
-    g.add_argument("--transforms", choices=("notebook", "fast"), default="notebook",
-                   help="augmentation preset (default: the notebook's recipe)")
+                   help=f"N stratified validation images (with --val-from train default {DEFAULT_HOLDOUT}, with "
+                        f"--val-from test default the whole test split)")
+    g.add_argument("--transforms", choices=("notebook", "fast"), help="augmentation preset")
 
 
 def add_train_arguments(p):
-    from .engine import TrainConfig
+    from .engine.parallel import PROCS_HELP, procs_value
 
-    defaults = TrainConfig()
-    g = p.add_argument_group("training (defaults: the notebook's recipe)")
-    g.add_argument("--epochs", type=positive_int, default=defaults.epochs)
-    g.add_argument("--batch-size", type=positive_int, default=defaults.batch_size)
-    g.add_argument("--lr", type=non_negative_float, default=defaults.lr)
-    g.add_argument("--weight-decay", type=non_negative_float, default=defaults.weight_decay)
-    g.add_argument("--label-smoothing", type=non_negative_float, default=defaults.label_smoothing)
+    g = p.add_argument_group("training")
+    g.add_argument("--epochs", type=positive_int)
+    g.add_argument("--batch-size", type=positive_int)
+    g.add_argument("--lr", type=positive_float)
+    g.add_argument("--weight-decay", type=non_negative_float)
+    g.add_argument("--label-smoothing", type=non_negative_float)
     g.add_argument("--mixup", type=non_negative_float, default=0.0, metavar="ALPHA",
                    help="batch-level mixup with Beta(ALPHA, ALPHA); 0 = off, as in the notebook's real runs")
-    g.add_argument("--workers", type=int, default=defaults.num_workers, help="DataLoader worker processes")
-    g.add_argument("--quick", action="store_true",
-                   help=f"reduced run for a 2-core CPU, overriding those options: {QUICK}; without real data, a synthetic archive of "
-                        f"{QUICK_SYNTHETIC['n_train']}+{QUICK_SYNTHETIC['n_test']} images")
+    g.add_argument("--workers", type=non_negative_int, help="DataLoader worker processes")
+    g.add_argument("--procs", type=procs_value, default=1, metavar="N|auto", help=PROCS_HELP)
     g.add_argument("--no-progress", action="store_true", help="no tqdm progress bars")
-    p.add_argument("--out", metavar="DIR", help="output directory (default: runs/<command>)")
-    p.add_argument("--force", action="store_true", help="write into an existing output directory "
+    p.add_argument("--out", metavar="DIR", help="output folder (default: a new one, runs/<command>, "
+                   "runs/<command>2, ...)")
+    p.add_argument("--resume", action="store_true", help="continue the run(s) in --out from the last checkpoint; "
+                   "pass the options of the interrupted run")
+    p.add_argument("--force", action="store_true", help="write into an --out that holds a run "
                    "(files of the same name are replaced; nothing else is deleted)")
 
 
-def apply_quick(args):
-    """--quick replaces epochs, subsets, batch size and transforms by the QUICK values."""
-    if args.quick:
-        for key, value in QUICK.items():
-            setattr(args, key, value)
+def resolve_recipe(args):
+    """The recipe of --recipe / --quick (else DEFAULT_RECIPE) with the explicit flags' values in place of its own."""
+    from .recipes import get_recipe
+
+    if args.quick and args.recipe not in (None, "quick"):
+        raise UsageError(f"--quick means --recipe quick; pass --quick or --recipe {args.recipe}, not both")
+    name, overrides = (args.recipe or "quick", {}) if args.quick or args.recipe else DEFAULT_RECIPE
+    overrides = {"name": name, **overrides, **{field: getattr(args, flag) for flag, field in RECIPE_FLAGS.items()
+                                               if getattr(args, flag) is not None}}
+    try:
+        base = dataclasses.replace(get_recipe(name), **overrides)
+        overrides["synthetic"] = args.synthetic or (base.synthetic and args.data is None)
+        if overrides["synthetic"] and not base.synthetic_train:
+            overrides.update(zip(("synthetic_train", "synthetic_test"), synthetic_sizes(base)))
+        return dataclasses.replace(base, **overrides)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
 
 
-def resolve_data(args, out_dir):
-    """The archive to use and a description; synthetic when asked or when no real data is found."""
-    from .data import cifar10_or_synthetic, is_synthetic
-
-    sizes = QUICK_SYNTHETIC if args.quick else dict(n_train=5000, n_test=1000)
-    path, source = cifar10_or_synthetic(out_dir, synthetic=args.synthetic, path=args.data, **sizes)
-    print(f"data: {source}")
-    if is_synthetic(path):
-        return path, {"kind": "SYNTHETIC (generated, not CIFAR-10)", "source": source, **sizes}
-    return path, {"kind": "real CIFAR-10", "source": source}
+def synthetic_sizes(recipe):
+    """(training, test) images of a synthetic archive on which `recipe` can run."""
+    if recipe.synthetic_train:
+        return recipe.synthetic_train, recipe.synthetic_test
+    if recipe.val_from == "test":
+        return max(5000, recipe.train_subset or 0), max(1000, recipe.val_subset or 0)
+    return max(5000, (recipe.train_subset or 5000) + (recipe.val_subset or DEFAULT_HOLDOUT)), 1000
 
 
-def load_datasets(args, archive, data_info):
-    """(train set, validation set, test set or None) as --val-from asks; records the protocol in data_info."""
-    from .data import load_cifar10_holdout, load_cifar10_splits
-
-    data_info.update(transforms=args.transforms, subset_seed=0, val_source=args.val_from)  # the engine records sizes
-    if args.val_from == "test":
-        return (*load_cifar10_splits(archive, args.transforms, args.train_subset, args.val_subset, seed=0), None)
-    train_set, val_set, test_set = load_cifar10_holdout(archive, args.transforms, args.train_subset,
-                                                        args.val_subset or DEFAULT_HOLDOUT, seed=0)
-    data_info["test_size"] = len(test_set)
-    return train_set, val_set, test_set
+def split_sizes(recipe, n_train, n_test):
+    """(training, validation) images per epoch of `recipe` on an archive of n_train + n_test images."""
+    if recipe.val_from == "test":
+        return recipe.train_subset or n_train, recipe.val_subset or n_test
+    val = recipe.val_subset or DEFAULT_HOLDOUT
+    return recipe.train_subset or n_train - val, val
 
 
-def prepare_out_dir(path, force, resume=False):
-    path = Path(path)
-    if path.exists() and any(path.iterdir()) and not (force or resume):
-        raise SystemExit(f"error: output directory {path} already exists and is not empty; choose another "
-                         f"--out, pass --resume to continue a run there, or --force to write into it")
+def locate_data(recipe, path):
+    """The archive to use, or None with the reason when a synthetic one is to be generated."""
+    from .data import DatasetNotFoundError, find_cifar10
+
+    if recipe.synthetic:
+        return None, "synthetic data asked for"
+    try:
+        return find_cifar10(path), None
+    except DatasetNotFoundError as error:
+        if path is not None:
+            raise
+        return None, f"*** No real CIFAR-10 found: using a SYNTHETIC dataset instead. ***\n{error}"
+
+
+def check_sizes(args, recipe, archive_name, n_train, n_test):
+    """UsageError when the recipe asks for more images than the archive holds, or a batch larger than the data."""
+    def named(flag, field):
+        value = getattr(recipe, field)
+        return f"--{flag.replace('_', '-')} {value}" if getattr(args, flag) is not None \
+            else f"recipe {recipe.name}'s {field} {value}"
+
+    if recipe.val_from == "test":
+        if (recipe.train_subset or 0) > n_train:
+            raise UsageError(f"{named('train_subset', 'train_subset')} asks for more than the {n_train:,} training "
+                             f"images of {archive_name}; pass --train-subset {n_train} or less")
+        if (recipe.val_subset or 0) > n_test:
+            raise UsageError(f"{named('val_subset', 'val_subset')} asks for more than the {n_test:,} test images "
+                             f"of {archive_name}; pass --val-subset {n_test} or less")
+    else:
+        val = recipe.val_subset or DEFAULT_HOLDOUT
+        if val >= n_train:
+            what = named("val_subset", "val_subset") if recipe.val_subset else f"the default hold-out of {val:,}"
+            raise UsageError(f"{what} validation images leave none of the {n_train:,} training images of "
+                             f"{archive_name} to train on; pass --val-subset {n_train // 5} or less")
+        if (recipe.train_subset or 0) > n_train - val:
+            raise UsageError(f"{named('train_subset', 'train_subset')} asks for more than the {n_train - val:,} "
+                             f"training images of {archive_name} left after holding out {val:,} for validation; "
+                             f"pass --train-subset {n_train - val} or less")
+    n_images = split_sizes(recipe, n_train, n_test)[0]
+    if recipe.batch_size > n_images:
+        raise UsageError(f"{named('batch_size', 'batch_size')} is larger than the {n_images:,} training images; "
+                         f"pass --batch-size {n_images} or less")
+
+
+def first_free_dir(base, create=False):
+    """`base`, or base2, base3, ...: the first that does not exist or is an empty folder (as YOLOv5's
+    increment_path); with `create`, made (claimed with mkdir, so two runs starting together get two)."""
+    base = Path(base)
+    for n in itertools.count(1):
+        path = base if n == 1 else base.with_name(f"{base.name}{n}")
+        if path.exists() and not (path.is_dir() and not any(path.iterdir())):
+            continue
+        if create:
+            try:
+                path.mkdir(parents=True)
+            except FileExistsError:
+                if any(path.iterdir()):
+                    continue
+        return path
+
+
+def output_dir(args, default):
+    """--out after checking it may be used, or (without --out) the first free `default`, `default`2, ..."""
+    if args.out is None:
+        if args.resume:
+            raise UsageError("--resume needs --out DIR: the folder of the run to continue")
+        return first_free_dir(default)
+    path = Path(args.out)
+    in_use = path.exists() and not (path.is_dir() and not any(path.iterdir()))
+    if args.resume and not in_use:
+        raise CLIError(f"nothing to resume in {path}: it holds no run; leave out --resume to start one there")
+    if in_use and not (args.force or args.resume):
+        raise CLIError(f"output directory {path} already exists and is not empty; leave out --out to write into a new "
+                       f"folder, choose another --out, pass --resume to continue the run there, or --force to write "
+                       f"into it")
+    return path
+
+
+def make_output_dir(args, path, default):
+    """Create the folder `output_dir` chose (claiming a fresh one again if another run took it meanwhile)."""
+    if args.out is None:
+        return first_free_dir(default, create=True)
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
-def train_config(args, seed):
-    from .engine import TrainConfig
+def check_data(args, recipe):
+    """(archive or None, reason, training images, test images): the data the run will use, checked against the
+    recipe before anything is written; None when a synthetic archive is to be generated (see `locate_data`)."""
+    from .data import validate_cifar10_archive
 
-    return TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
-                       label_smoothing=args.label_smoothing, seed=seed, num_workers=args.workers,
-                       mixup_alpha=args.mixup, progress=not args.no_progress)
+    archive, reason = locate_data(recipe, args.data)
+    if archive is None:
+        n_train, n_test = synthetic_sizes(recipe)
+        check_sizes(args, recipe, "the synthetic archive", n_train, n_test)
+    else:
+        found = validate_cifar10_archive(archive)
+        n_train, n_test = found.n_train, found.n_test
+        check_sizes(args, recipe, Path(archive).name, n_train, n_test)
+    return archive, reason, n_train, n_test
 
 
-def run_one(model_name, args, seed, train_set, val_set, out_dir, data_info, resume=False, test_set=None):
+def prepare_data(checked, workdir):
+    """(archive, data_info) from `check_data`'s result, generating the synthetic archive into `workdir` if needed."""
+    from .data import describe_source, make_synthetic_cifar10
+    from .data.cifar10 import ARCHIVE_NAME
+
+    archive, reason, n_train, n_test = checked
+    if archive is None:
+        if reason.startswith("***"):
+            print(reason)
+        archive = make_synthetic_cifar10(Path(workdir) / f"synthetic-{ARCHIVE_NAME}", n_train=n_train,
+                                         n_test=n_test, seed=0)
+        info = {"kind": "SYNTHETIC (generated, not CIFAR-10)", "n_train": n_train, "n_test": n_test}
+    else:
+        info = {"kind": "real CIFAR-10"}
+    info["source"] = describe_source(archive).replace(str(archive), Path(archive).name)
+    print(f"data: {info['source']}")
+    return archive, info
+
+
+def load_datasets(recipe, archive, data_info):
+    """(train set, validation set, test set or None) as the recipe's val_from asks; records the protocol."""
+    from .data import load_cifar10_holdout, load_cifar10_splits
+
+    data_info.update(recipe=recipe.name, transforms=recipe.transforms, subset_seed=0, val_source=recipe.val_from)
+    if recipe.val_from == "test":
+        return (*load_cifar10_splits(archive, recipe.transforms, recipe.train_subset, recipe.val_subset, seed=0), None)
+    train_set, val_set, test_set = load_cifar10_holdout(archive, recipe.transforms, recipe.train_subset,
+                                                        recipe.val_subset or DEFAULT_HOLDOUT, seed=0)
+    data_info["test_size"] = len(test_set)
+    return train_set, val_set, test_set
+
+
+def train_config(args, recipe, seed):
+    return recipe.train_config(seed, mixup_alpha=args.mixup, progress=not args.no_progress)
+
+
+def run_one(model_name, args, recipe, seed, datasets, out_dir, data_info):
     from .engine import train
     from .models import create
+    from .utils import seed_everything
 
+    train_set, val_set, test_set = datasets
     print(f"== {model_name}, seed {seed}: {data_info['kind']}, {len(train_set)} train / {len(val_set)} val "
-          f"images, {args.epochs} epochs, batch {args.batch_size} -> {out_dir}")
+          f"images, {recipe.epochs} epochs, batch {recipe.batch_size} -> {out_dir}")
+    seed_everything(seed)       # the same initial weights for the same seed
     model = create(model_name, num_classes=10)
-    return train(model, train_set, val_set, train_config(args, seed), out_dir=out_dir, resume=resume,
+    return train(model, train_set, val_set, train_config(args, recipe, seed), out_dir=out_dir, resume=args.resume,
                  overwrite=args.force, model_name=model_name, data_info=data_info, test_set=test_set)
 
 
+def time_steps(model_name, train_set, recipe, steps=DRY_RUN_STEPS):
+    """(seconds per training step, seconds to load one batch) of `model_name` with `recipe`, after one warm-up step."""
+    import paddle
+
+    from .losses import LabelSmoothingCrossEntropy
+    from .models import create
+
+    start = time.perf_counter()
+    images, labels = next(iter(paddle.io.DataLoader(train_set, batch_size=recipe.batch_size, shuffle=False)))
+    load = time.perf_counter() - start
+    model = create(model_name, num_classes=10)
+    optimizer = paddle.optimizer.Adam(learning_rate=recipe.lr, parameters=model.parameters(),
+                                      weight_decay=recipe.weight_decay)
+    criterion = LabelSmoothingCrossEntropy(recipe.label_smoothing)
+    on_gpu = paddle.get_device().startswith("gpu")
+    for step in range(steps + 1):
+        if step == 1:
+            start = time.perf_counter()
+        with paddle.amp.auto_cast(enable=on_gpu and recipe.amp in (True, "auto")):
+            loss = criterion(model(images), labels)
+        loss.backward()
+        optimizer.step()
+        optimizer.clear_grad()
+        float(loss)             # waits for the device
+    return (time.perf_counter() - start) / steps, load
+
+
+def format_duration(seconds):
+    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min" if seconds >= 60 \
+        else f"{seconds:.0f} s"
+
+
+def dry_run(args, recipe, runs):
+    """Print the plan of `runs` [(model name, seed, folder)] with an estimated time; write nothing."""
+    from .runtime import num_threads
+
+    print("dry run: nothing is trained or written")
+    checked = check_data(args, recipe)
+    with tempfile.TemporaryDirectory() as workdir:      # a synthetic archive, if needed, lives only here
+        archive, info = prepare_data(checked, workdir)
+        datasets = load_datasets(recipe, archive, info)
+        n_train, n_val = len(datasets[0]), len(datasets[1])
+        print(recipe.describe())
+        if args.mixup:
+            print(f"  mixup alpha {args.mixup:g}")
+        asked_train, asked_val = split_sizes(recipe, *OFFICIAL_SIZES)
+        line = f"images per epoch: {n_train:,} training, {n_val:,} validation"
+        if not recipe.synthetic:
+            line = (f"images per epoch: {asked_train:,} training, {asked_val:,} validation with the official CIFAR-10 "
+                    f"({OFFICIAL_SIZES[0]:,} + {OFFICIAL_SIZES[1]:,} images)")
+            if (n_train, n_val) != (asked_train, asked_val):
+                line += f"; this archive gives {n_train:,} training, {n_val:,} validation"
+        print(line)
+        steps = n_train // recipe.batch_size * recipe.epochs
+        print(f"steps: {n_train // recipe.batch_size:,} per epoch x {recipe.epochs} epochs = {steps:,} per run")
+        print(f"runs ({len(runs)}):")
+        for name, seed, folder in runs:
+            print(f"  {name}, seed {seed} -> {folder}")
+        total = 0.0
+        for name in dict.fromkeys(name for name, _, _ in runs):
+            compute, load = time_steps(name, datasets[0], recipe)
+            per_step = compute + load if recipe.num_workers == 0 else max(compute, load / recipe.num_workers)
+            count = sum(run[0] == name for run in runs)
+            total += per_step * steps * count
+            print(f"estimated time of {name}: {per_step:.2f} s per step ({compute:.2f} s compute, {load:.2f} s "
+                  f"loading a batch; {DRY_RUN_STEPS} timed steps after 1 warm-up, CPU threads: {num_threads()}) "
+                  f"-> {format_duration(per_step * steps)} per run")
+    print(f"estimated time in all: {format_duration(total)} for {len(runs)} run(s), validation passes not included")
+
+
 def cmd_train(args):
-    apply_quick(args)
-    out = prepare_out_dir(args.out or f"runs/train-{args.model}", args.force, args.resume)
-    archive, info = resolve_data(args, out)
-    train_set, val_set, test_set = load_datasets(args, archive, info)
-    history = run_one(args.model, args, args.seed, train_set, val_set, out, info, resume=args.resume,
-                      test_set=test_set)
+    from .engine.parallel import launch_workers, needs_launch
+
+    recipe = resolve_recipe(args)
+    default = f"runs/train-{args.model}"
+    out = output_dir(args, default)
+    if args.dry_run:
+        return dry_run(args, recipe, [(args.model, args.seed, out)])
+    checked = check_data(args, recipe)
+    out = args.run_dir = make_output_dir(args, out, default)
+    if needs_launch(args.procs):
+        return launch_workers(args.argv, args.procs, out, recipe.batch_size)
+    archive, info = prepare_data(checked, out)
+    datasets = load_datasets(recipe, archive, info)
+    history = run_one(args.model, args, recipe, args.seed, datasets, out, info)
     last = history["epochs"][-1]
     print(f"final train acc {last['train_acc']:.4f}, val acc {last['val_acc']:.4f}; "
           f"best val acc {history['best']['val_acc']:.4f} (epoch {history['best']['epoch']}); files in {out}")
 
 
 def cmd_compare(args):
-    apply_quick(args)
-    out = prepare_out_dir(args.out or "runs/compare", args.force)
-    archive, info = resolve_data(args, out)
-    train_set, val_set, test_set = load_datasets(args, archive, info)
-    histories = []
-    for seed in args.seeds:
-        for name in args.models:
-            histories.append(run_one(name, args, seed, train_set, val_set, out / f"{name}-seed{seed}", dict(info),
-                                     test_set=test_set))
-    write_report(histories, out)
+    from .engine.parallel import launch_workers, needs_launch
+
+    recipe = resolve_recipe(args)
+    out = output_dir(args, "runs/compare")
+    runs = [(name, seed, f"{name}-seed{seed}") for seed in args.seeds for name in args.models]
+    if args.dry_run:
+        return dry_run(args, recipe, [(name, seed, out / folder) for name, seed, folder in runs])
+    checked = check_data(args, recipe)
+    out = args.run_dir = make_output_dir(args, out, "runs/compare")
+    if needs_launch(args.procs):
+        return launch_workers(args.argv, args.procs, out, recipe.batch_size)
+    archive, info = prepare_data(checked, out)
+    datasets = load_datasets(recipe, archive, info)
+    histories = [run_one(name, args, recipe, seed, datasets, out / folder, dict(info)) for name, seed, folder in runs]
+    write_report(histories, out, allow_val_from_test=recipe.val_from == "test")
     print(f"one folder per run in {out}")
 
 
-def write_report(histories, out):
-    """table.md, table.csv and learning_curves.png in `out` from histories; prints the table."""
-    from .plots import plot_learning_curves
-    from .report import describe_runs, paired_differences, summarize, to_csv, to_markdown
+def write_report(histories, out, allow_val_from_test=False):
+    """table.md, table.csv and learning_curves.png in `out` (ecapaddle.report.write_report); prints the table."""
+    from .report import write_report as write
 
-    rows = summarize(histories)
-    header = "Data: " + describe_runs(histories) + "."
-    models = list(dict.fromkeys(h["model"]["name"] for h in histories))
-    lines = [header, "", to_markdown(rows)]
-    for other in models[1:]:
-        diffs = paired_differences(histories, models[0], other)
-        if diffs:
-            lines.append(f"{other} - {models[0]}, final val acc per seed: "
-                         + ", ".join(f"seed {s}: {d:+.4f}" for s, d in diffs) + "\n")
-    text = "\n".join(lines)
-    (Path(out) / "table.md").write_text(text)
-    (Path(out) / "table.csv").write_text(to_csv(rows))
-    plot_learning_curves(histories, Path(out) / "learning_curves.png", title=header)
+    text = write(histories, out, allow_val_from_test)
     print("\n" + text)
     print(f"wrote table.md, table.csv, learning_curves.png in {out}")
+
+
+def history_files(run):
+    """The history.json of a run folder, those of the run folders inside a folder (compare's), or `run` itself."""
+    path = Path(run)
+    if not path.is_dir():
+        return [path]
+    if (path / "history.json").is_file():
+        return [path / "history.json"]
+    found = sorted(path.glob("*/history.json"))
+    if not found:
+        raise CLIError(f"{path} holds no history.json, nor do its subfolders: pass run folders written by "
+                       f"train/compare, or their history.json files")
+    return found
 
 
 def cmd_report(args):
     from .engine import load_history
 
-    paths = [Path(p) / "history.json" if Path(p).is_dir() else Path(p) for p in args.runs]
+    paths = [path for run in args.runs for path in history_files(run)]
     histories = [load_history(p) for p in paths]
+    from .report import check_comparable
+
+    check_comparable(histories, args.allow_val_from_test)     # before creating the output folder
     Path(args.out).mkdir(parents=True, exist_ok=True)
-    write_report(histories, args.out)
+    write_report(histories, args.out, args.allow_val_from_test)
 
 
 def load_trained_model(checkpoint):
     """The model of a checkpoint written by train/compare, built by name from its metadata."""
     from .engine import load_checkpoint
-    from .engine.checkpoint import checkpoint_paths, read_json, resolve_prefix
+    from .engine.checkpoint import read_checkpoint_meta
     from .models import create
 
-    meta_path = checkpoint_paths(resolve_prefix(checkpoint))["meta"]
-    if not Path(meta_path).is_file():
-        raise SystemExit(f"error: {meta_path} not found: the CLI needs a checkpoint written by "
-                         f"'python -m ecapaddle train' (its .meta.json names the model)")
-    meta = read_json(meta_path, "checkpoint metadata")
+    meta = read_checkpoint_meta(checkpoint)
+    if meta is None:
+        raise CLIError(f"{checkpoint} has no metadata naming its model: pass a run folder written by train/compare, "
+                       f"or its best/last checkpoint")
     model = create(meta["model_name"], num_classes=meta.get("num_classes", 10))
     load_checkpoint(model, checkpoint)
     model.eval()
@@ -200,12 +484,15 @@ def load_trained_model(checkpoint):
 def cmd_evaluate(args):
     from .data import load_cifar10
     from .engine import evaluate
+    from .inference import evaluate_with_predictor, use_predictor
 
     model, meta = load_trained_model(args.checkpoint)
     dataset = load_cifar10("test", args.data, "notebook", subset=args.val_subset)   # looks the archive up
-    result = evaluate(model, dataset, batch_size=args.batch_size)
+    backend = "predictor" if use_predictor(args.dynamic) else "dynamic"
+    run = evaluate_with_predictor if backend == "predictor" else evaluate
+    result = run(model, dataset, batch_size=args.batch_size)
     print(json.dumps({"checkpoint": str(args.checkpoint), "model": meta.get("model_name"), "data": dataset.info.path,
-                      "images": len(dataset), "acc": result["acc"], "loss": result["loss"],
+                      "images": len(dataset), "backend": backend, "acc": result["acc"], "loss": result["loss"],
                       "per_class_acc": result["per_class_acc"], "img_s": result["img_s"]}, indent=2))
 
 
@@ -215,17 +502,33 @@ def cmd_export(args):
     model, _ = load_trained_model(args.checkpoint)
     prefix = Path(args.out)
     if any(prefix.parent.glob(prefix.name + ".*")) and not args.force:
-        raise SystemExit(f"error: {prefix}.* exists; pass --force to replace it")
+        raise CLIError(f"{prefix}.* exists; pass --force to replace it")
     export_model(model, str(prefix))
     print(f"exported to {prefix}.*")
+
+
+def check_images(paths):
+    """CLIError naming the first of `paths` that is missing or not an image PIL can read."""
+    from PIL import Image, UnidentifiedImageError
+
+    for path in paths:
+        try:
+            Image.open(path).close()
+        except FileNotFoundError:
+            raise CLIError(f"image {path} not found") from None
+        except UnidentifiedImageError:
+            raise CLIError(f"{path} is not an image file PIL can read; pass PNG, JPEG or other image files") from None
 
 
 def cmd_predict(args):
     from .data import CIFAR10_CLASSES
     from .export import predict_images
+    from .inference import predict_images_with_predictor, use_predictor
 
+    check_images(args.images)
     model, _ = load_trained_model(args.checkpoint)
-    for path, top in zip(args.images, predict_images(model, args.images, CIFAR10_CLASSES, topk=args.topk)):
+    run = predict_images_with_predictor if use_predictor(args.dynamic) else predict_images
+    for path, top in zip(args.images, run(model, args.images, CIFAR10_CLASSES, topk=args.topk)):
         print(f"{path}: " + ", ".join(f"{name} {prob:.3f}" for name, prob in top))
 
 
@@ -233,21 +536,20 @@ def cmd_make_synthetic(args):
     from .data import make_synthetic_cifar10
 
     if Path(args.out).exists() and not args.force:
-        raise SystemExit(f"error: {args.out} exists; pass --force to replace it")
+        raise CLIError(f"{args.out} exists; pass --force to replace it")
     print(make_synthetic_cifar10(args.out, n_train=args.n_train, n_test=args.n_test, seed=args.seed))
 
 
 def build_parser():
     from .models import list_models
 
-    parser = argparse.ArgumentParser(prog="python -m ecapaddle", description=__doc__)
+    parser = Parser(prog="python -m ecapaddle", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("train", help="train one model")
     p.add_argument("--model", default="alexnet_eca", choices=list_models(), metavar="NAME",
                    help="one of: " + ", ".join(list_models()))
     p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     add_data_arguments(p)
     add_train_arguments(p)
     p.set_defaults(func=cmd_train)
@@ -261,15 +563,19 @@ def build_parser():
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("report", help="table and learning curves from finished runs (no training)")
-    p.add_argument("runs", nargs="+", help="run directories or their history.json files")
+    p.add_argument("runs", nargs="+", help="run folders, their history.json files, or folders of runs (compare's)")
     p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--allow-val-from-test", action="store_true",
+                   help="accept runs validated on the test split (the original notebook's protocol); the table says so")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("evaluate", help="accuracy of a checkpoint on the CIFAR-10 test set")
-    p.add_argument("checkpoint", help="a .pdparams written by train/compare")
+    p.add_argument("checkpoint", help="a run folder written by train/compare, or its best/last checkpoint")
     p.add_argument("--data", metavar="PATH")
     p.add_argument("--val-subset", type=positive_int)
     p.add_argument("--batch-size", type=positive_int, default=256)
+    p.add_argument("--dynamic", action="store_true", help="run the model in dynamic mode instead of through a Paddle "
+                   "Inference predictor (the CPU default, with one thread per available core; a GPU always uses dynamic mode)")
     p.set_defaults(func=cmd_evaluate)
 
     # listed for --help only: main() hands `bench ...` to ecapaddle.bench, which has its own options
@@ -285,6 +591,8 @@ def build_parser():
     p.add_argument("checkpoint")
     p.add_argument("images", nargs="+")
     p.add_argument("--topk", type=positive_int, default=3)
+    p.add_argument("--dynamic", action="store_true", help="run the model in dynamic mode instead of through a Paddle "
+                   "Inference predictor (the CPU default, with one thread per available core; a GPU always uses dynamic mode)")
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("make-synthetic", help="write a small synthetic archive in the CIFAR-10 format")
@@ -294,11 +602,43 @@ def build_parser():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--force", action="store_true")
     p.set_defaults(func=cmd_make_synthetic)
+    for p in (parser, *sub.choices.values()):
+        add_common_options(p)
     return parser
 
 
+def one_line(error):
+    """The message of `error` on one line."""
+    parts = [line.strip() for line in (str(error).strip() or type(error).__name__).splitlines() if line.strip()]
+    text = parts[0]
+    for part in parts[1:]:
+        text += (" " if text[-1] in ".:;,!?" else "; ") + part
+    return text
+
+
+def resume_hint(argv, run_dir):
+    """What to say after Ctrl-C: how to continue the run in `run_dir` (None: no run folder yet)."""
+    if run_dir is None:
+        return "interrupted (Ctrl-C) before a run folder was made; nothing was saved"
+    keep, skip = [], False
+    for token in argv:
+        if skip or token in ("--resume", "--force", "--dry-run") or token.startswith("--out="):
+            skip = False
+            continue
+        skip = token == "--out"
+        if not skip:
+            keep.append(token)
+    command = shlex.join(["python", "-m", "ecapaddle", *keep, "--resume", "--out", str(run_dir)])
+    return f"interrupted (Ctrl-C); the completed epochs are saved in {run_dir}: continue with {command}"
+
+
 def main(argv=None):
+    """Run the command line `argv` (default sys.argv[1:]); returns the exit code."""
     import matplotlib
+
+    from .engine.checkpoint import CheckpointError
+    from .engine.train import NonFiniteLossError
+    from .runtime import set_num_threads, use_all_cores
 
     matplotlib.use("Agg")
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -306,8 +646,23 @@ def main(argv=None):
         from .bench import main as bench_main
 
         return bench_main(argv[1:])
-    args = build_parser().parse_args(argv)
-    return args.func(args) or 0
+    args, debug = None, "--debug" in argv
+    try:
+        args = build_parser().parse_args(argv)
+        args.argv = argv        # re-run by the workers of --procs N
+        threads = getattr(args, "threads", "auto")
+        use_all_cores() if threads == "auto" else set_num_threads(threads)
+        return args.func(args) or 0
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        print(f"error: {resume_hint(argv, getattr(args, 'run_dir', None))}", file=sys.stderr)
+        return 130
+    except (CLIError, ValueError, OSError, CheckpointError, NonFiniteLossError) as error:
+        if debug:
+            raise
+        print(f"error: {one_line(error)}", file=sys.stderr)
+        return getattr(error, "code", 1)
 
 
 if __name__ == "__main__":

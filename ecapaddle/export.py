@@ -90,7 +90,7 @@ def run_predictor(predictor, images):
     return predictor.get_output_handle(predictor.get_output_names()[0]).copy_to_cpu()
 
 
-def predict_images(model_or_prefix, image_paths, class_names, topk=5, size=128):
+def predict_images(model_or_prefix, image_paths, class_names, topk=5, size=128, cpu_threads=None):
     """Top-k classes of image files: [[(class_name, probability), ...] per image], most likely first.
 
     Each image is read with PIL and given `inference_transform(size)` (RGB, resize to size x size,
@@ -103,6 +103,7 @@ def predict_images(model_or_prefix, image_paths, class_names, topk=5, size=128):
         class_names: one name per model output.
         topk: number of classes to return per image (1 .. len(class_names)).
         size: side of the square model input in pixels (128 for the notebook's AlexNet).
+        cpu_threads: CPU math threads of the predictor for a prefix; None = Paddle Inference's default (1).
     """
     image_paths = [os.fspath(path) for path in image_paths]
     if not image_paths:
@@ -119,7 +120,7 @@ def predict_images(model_or_prefix, image_paths, class_names, topk=5, size=128):
         with _eval_mode(model_or_prefix), paddle.no_grad():
             logits = model_or_prefix(paddle.to_tensor(batch)).numpy()
     else:
-        logits = run_predictor(create_predictor(model_or_prefix), batch)
+        logits = run_predictor(create_predictor(model_or_prefix, cpu_threads), batch)
     if logits.shape[-1] != len(class_names):
         raise ValueError(f"the model has {logits.shape[-1]} outputs but {len(class_names)} class names were given")
     logits = logits - logits.max(axis=1, keepdims=True)

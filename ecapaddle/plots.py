@@ -4,12 +4,12 @@ Every function returns the matplotlib Figure and, given `path`, also saves it (t
 .png or .svg, picks the format), so any figure can be redrawn without training again.
 """
 import textwrap
-from collections import OrderedDict
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 from .data.transforms import IMAGENET_MEAN, IMAGENET_STD
+from .utils import group_by_model
 
 
 def save_figure(fig, path, dpi=120):
@@ -19,38 +19,44 @@ def save_figure(fig, path, dpi=120):
     return fig
 
 
-def group_by_model(histories):
-    """{model name: [histories]} in first-seen order."""
-    groups = OrderedDict()
-    for h in histories:
-        groups.setdefault(h["model"]["name"], []).append(h)
-    return groups
-
-
 def _colours(names):
     cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     return {name: cycle[i % len(cycle)] for i, name in enumerate(names)}
 
 
-def plot_learning_curves(histories, path=None, title=None):
-    """Training loss per logged step, and train / val accuracy per epoch, for several runs.
+def _band(ax, x, runs, colour, label=None, style="-", **kwargs):
+    """Mean over runs (rows of `runs`, [R, T]) as a line, min..max over runs as a shaded band."""
+    runs = np.asarray(runs, dtype="float64")
+    ax.plot(x, runs.mean(axis=0), style, color=colour, label=label, **kwargs)
+    if len(runs) > 1:
+        ax.fill_between(x, runs.min(axis=0), runs.max(axis=0), color=colour, alpha=0.18, lw=0)
 
-    One colour per model, one line per seed; dashed = train accuracy, solid = val accuracy.
+
+def plot_learning_curves(histories, path=None, title=None):
+    """Training loss per logged step, and train / val accuracy per epoch, one colour per model.
+
+    Lines are the mean over a model's runs (seeds); the shaded band spans their minimum to maximum
+    (no band for a single run). Dashed = train accuracy, solid = validation accuracy. Runs of
+    different lengths are drawn over the epochs (steps) they all have.
     """
     groups = group_by_model(histories)
     colours = _colours(groups)
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(12, 4.2))
     for name, runs in groups.items():
-        for i, h in enumerate(runs):
-            label = name if i == 0 else None
-            steps = [s["step"] for s in h["steps"]]
-            ax_loss.plot(steps, [s["loss"] for s in h["steps"]], color=colours[name], alpha=0.7, lw=1, label=label)
-            epochs = [e["epoch"] for e in h["epochs"]]
-            ax_acc.plot(epochs, [e["train_acc"] for e in h["epochs"]], "--", color=colours[name], alpha=0.7)
-            ax_acc.plot(epochs, [e["val_acc"] for e in h["epochs"]], "-o", ms=3, color=colours[name],
-                        label=f"{name} (val solid, train dashed)" if i == 0 else None)
+        n_seeds = f" ({len(runs)} seeds)" if len(runs) > 1 else ""
+        n_steps = min(len(h["steps"]) for h in runs)
+        if n_steps:
+            _band(ax_loss, [s["step"] for s in runs[0]["steps"][:n_steps]],
+                  [[s["loss"] for s in h["steps"][:n_steps]] for h in runs], colours[name], name + n_seeds, lw=1)
+        n_epochs = min(len(h["epochs"]) for h in runs)
+        epochs = list(range(1, n_epochs + 1))
+        _band(ax_acc, epochs, [[e["train_acc"] for e in h["epochs"][:n_epochs]] for h in runs], colours[name],
+              style="--")
+        _band(ax_acc, epochs, [[e["val_acc"] for e in h["epochs"][:n_epochs]] for h in runs], colours[name],
+              f"{name}{n_seeds}", style="-o", ms=3)
     ax_loss.set(xlabel="training step", ylabel="loss (label smoothing 0.1)", title="training loss")
-    ax_acc.set(xlabel="epoch", ylabel="accuracy", title="train (dashed) and val (solid) accuracy")
+    ax_acc.set(xlabel="epoch", ylabel="accuracy",
+               title="validation (solid) and train (dashed) accuracy; band: min..max over seeds")
     for ax in (ax_loss, ax_acc):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)

@@ -1,5 +1,6 @@
 """Small helpers shared by the models, the engine and the notebooks."""
 import random
+from collections import OrderedDict
 
 import numpy as np
 import paddle
@@ -16,3 +17,11 @@ def seed_everything(seed):
     random.seed(seed)
     np.random.seed(seed)
     paddle.seed(seed)
+
+
+def group_by_model(histories):
+    """{model name: [histories]} in first-seen order."""
+    groups = OrderedDict()
+    for h in histories:
+        groups.setdefault(h["model"]["name"], []).append(h)
+    return groups

@@ -5,13 +5,17 @@ jupytext and VS Code read): `# %%` starts a code cell, `# %% [markdown]` a markd
 lines are written as `# text`. Editing the sources and rebuilding keeps the notebooks reviewable
 as diffs.
 
-    python notebooks/build_notebooks.py                    # write notebooks/*.ipynb without outputs
-    python notebooks/build_notebooks.py --execute --quick  # ... and run them in quick mode (seconds each)
-    python notebooks/build_notebooks.py --execute 02 04    # run only those, in the mode of $ECAPADDLE_QUICK
-    python notebooks/build_notebooks.py --check            # check the saved notebooks (errors, size, paths)
+    python notebooks/build_notebooks.py                      # write notebooks/*.ipynb without outputs
+    python notebooks/build_notebooks.py --execute --quick    # ... and run them in quick mode (seconds each)
+    python notebooks/build_notebooks.py --execute --mode cpu 02   # run 02 with MODE = "cpu"
+    python notebooks/build_notebooks.py --execute 02 04      # run only those, in the mode of $ECAPADDLE_MODE
+    python notebooks/build_notebooks.py --check              # check the saved notebooks (errors, size, paths)
 
-Executed notebooks are saved with their outputs; `--check` then fails on an error output, a
-notebook over 2 MB, or an absolute path of this machine in any output.
+The notebooks' `MODE` cell reads $ECAPADDLE_MODE ("quick" when unset); `--mode` and `--quick` set it
+for the run (and the older switch ECAPADDLE_QUICK=1 with quick). Executed notebooks are saved with
+their outputs; `--check` then fails on an error output, a notebook over 2 MB, an absolute path of this
+machine in any output, a source or output naming a private location, or third-party log noise
+(Paddle's OMP_NUM_THREADS warning, glog lines, oneDNN messages) in an output.
 """
 import argparse
 import os
@@ -26,6 +30,12 @@ NOTEBOOKS = Path(__file__).resolve().parent
 SOURCES = NOTEBOOKS / "_build"
 REPO = NOTEBOOKS.parent
 MAX_BYTES = 2_000_000
+MODES = ("quick", "cpu", "full")
+# names of this project's own machine that no notebook may carry, in a source or an output
+PRIVATE_NAMES = ("workplace", "../shared")
+# third-party log lines that must not reach the saved outputs
+NOISE = re.compile(r"PLEASE USE OMP_NUM_THREADS WISELY|WARNING: OMP_NUM_THREADS set to|^[IWEF]\d{4} \d\d:\d\d:\d\d"
+                   r"|oneDNN v\d|--- Running analysis|=== optimize|IProgress not found|No ccache found", re.MULTILINE)
 CELL_MARKER = re.compile(r"^# %%( \[markdown\])?\s*$")
 KERNEL = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
@@ -86,7 +96,7 @@ def execute(nb, timeout):
 
 
 def problems(path):
-    """What is wrong with a saved notebook: error outputs, size, absolute paths of this machine."""
+    """What is wrong with a saved notebook: error outputs, size, local paths, private names, log noise."""
     found = []
     size = path.stat().st_size
     if size > MAX_BYTES:
@@ -94,26 +104,51 @@ def problems(path):
     nb = nbformat.read(path, as_version=4)
     private = {str(REPO), str(Path.home()), sys.prefix, "/tmp/"}
     for i, cell in enumerate(nb.cells):
+        for name in PRIVATE_NAMES + (str(REPO),):
+            if name in cell.source:
+                found.append(f"cell {i}: source names {name!r}")
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
                 found.append(f"cell {i}: {output.get('ename')}: {output.get('evalue')}")
             text = output.get("text", "") + str(output.get("data", {}).get("text/plain", ""))
-            for marker in private:
+            for marker in private | set(PRIVATE_NAMES):
                 if marker in text:
-                    found.append(f"cell {i}: output shows a local path ({marker!r})")
+                    found.append(f"cell {i}: output shows a local path or private name ({marker!r})")
+            noise = NOISE.search(text)
+            if noise:
+                found.append(f"cell {i}: third-party log noise in an output ({noise.group(0)!r})")
     return found
+
+
+def set_mode(mode):
+    """Make executed notebooks run in `mode` (their MODE cell reads $ECAPADDLE_MODE)."""
+    os.environ["ECAPADDLE_MODE"] = mode
+    if mode == "quick":
+        os.environ["ECAPADDLE_QUICK"] = "1"      # the older switch, for notebooks that still read it
+    else:
+        os.environ.pop("ECAPADDLE_QUICK", None)
+
+
+def current_mode():
+    mode = os.environ.get("ECAPADDLE_MODE")
+    if mode:
+        return mode
+    return "quick" if os.environ.get("ECAPADDLE_QUICK") == "1" else "quick (the MODE cell's default)"
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("only", nargs="*", help="build only notebooks whose name starts with these prefixes")
     parser.add_argument("--execute", action="store_true", help="run each notebook and save it with its outputs")
-    parser.add_argument("--quick", action="store_true", help="set ECAPADDLE_QUICK=1 for the run")
+    parser.add_argument("--quick", action="store_true", help="run in quick mode (same as --mode quick)")
+    parser.add_argument("--mode", choices=MODES, help="the notebooks' MODE for the run (sets $ECAPADDLE_MODE)")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds per cell (default 3600)")
     parser.add_argument("--check", action="store_true", help="only check the saved notebooks")
     args = parser.parse_args(argv)
-    if args.quick:
-        os.environ["ECAPADDLE_QUICK"] = "1"
+    if args.quick and args.mode not in (None, "quick"):
+        parser.error("--quick and --mode %s contradict each other" % args.mode)
+    if args.quick or args.mode:
+        set_mode(args.mode or "quick")
     sources = sorted(p for p in SOURCES.glob("[0-9][0-9]_*.py") if not args.only or p.name.startswith(tuple(args.only)))
     if not sources:
         raise SystemExit(f"no notebook sources match {args.only} in {SOURCES}")
@@ -123,7 +158,7 @@ def main(argv=None):
         if not args.check:
             nb = build(source)
             if args.execute:
-                mode = "quick" if os.environ.get("ECAPADDLE_QUICK") == "1" else "full"
+                mode = current_mode()
                 start = time.perf_counter()
                 try:
                     execute(nb, args.timeout)

@@ -9,3 +9,7 @@ import paddle
 def _seed():
     paddle.seed(0)
     np.random.seed(0)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: takes tens of seconds (several processes); deselect with -m 'not slow'")

@@ -5,7 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ecapaddle.layers import CECA, ECA, ECANS, EMA, SE, SEGC, SEVar1, SEVar2, SEVar3
+from ecapaddle.layers import (CECA, ECA, ECANS, EMA, SE, SEGC, ChannelGate, SEVar1, SEVar2, SEVar3, UnitGateECA,
+                              create_attention, list_attentions)
 from ecapaddle.utils import count_parameters
 
 
@@ -250,3 +251,35 @@ def test_bad_arguments_are_clear_errors():
         EMA(8, factor=2)(paddle.randn([2, 8, 5]))
     with pytest.raises(TypeError, match="floating-point"):
         SE(8, reduction=2)(paddle.ones([1, 8, 2, 2], dtype="int64"))
+
+
+# -- the factory and the shared gate -------------------------------------------------------------
+
+def test_create_attention_builds_every_layer_by_name():
+    assert list_attentions() == sorted(["eca", "ceca", "eca_unitgate", "eca_ns", "se", "se_var1", "se_var2",
+                                        "se_var3", "se_gc", "ema"])
+    expected = {"eca": ECA, "ceca": CECA, "eca_unitgate": UnitGateECA, "eca_ns": ECANS, "se": SE, "se_var1": SEVar1,
+                "se_var2": SEVar2, "se_var3": SEVar3, "se_gc": SEGC, "ema": EMA}
+    x = paddle.randn([2, 64, 4, 4])
+    for name in list_attentions():
+        layer = create_attention(name, 64)
+        assert type(layer) is expected[name] and layer(x).shape == x.shape, name
+    assert create_attention("eca", 64, kernel_size=lambda c: 7).kernel_size == 7
+    assert create_attention("se", 64, reduction=4).fc1.weight.shape == [64, 16]
+    assert isinstance(create_attention(lambda channels: SEVar1(channels), 8), SEVar1)
+    with pytest.raises(ValueError, match="unknown attention kind 'cbam'"):
+        create_attention("cbam", 8)
+    with pytest.raises(TypeError, match="not a paddle.nn.Layer"):
+        create_attention(lambda channels: None, 8)
+
+
+def test_se_variants_and_eca_share_the_adaptive_pooling_gate():
+    for layer in (ECA(kernel_size=3), CECA(kernel_size=3), UnitGateECA(kernel_size=3), SE(16, reduction=4),
+                  SEVar1(16), SEGC(16, groups=4), ECANS(16)):
+        assert isinstance(layer, ChannelGate), type(layer).__name__
+    # ECA's gate is sigmoid(conv(mean over H, W)), so with a centred one-weight kernel it is SE-Var1 times w
+    eca = ECA(kernel_size=3)
+    eca.conv.weight.set_value(np.array([[[0.0, 1.0, 0.0]]], dtype="float32"))
+    x = np.random.default_rng(7).standard_normal((2, 16, 5, 3))
+    np.testing.assert_allclose(run(eca, x), run(SEVar1(16), x), atol=1e-6)
+

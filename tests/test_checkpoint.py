@@ -1,7 +1,11 @@
-"""Checkpoints: atomic writes, metadata, and clear errors when loading (ecapaddle.engine.checkpoint)."""
+"""Checkpoints: crash-proof writes, metadata, and clear errors when loading (ecapaddle.engine.checkpoint)."""
 import json
 import os
+import shutil
 import signal
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import paddle
@@ -9,7 +13,8 @@ import pytest
 
 from ecapaddle import AlexNet, AlexNetECA
 from ecapaddle.engine import CheckpointError, CheckpointMismatchError, load_checkpoint, save_checkpoint
-from ecapaddle.engine.checkpoint import atomic_write_bytes, prepare_run_dir, RunExistsError
+from ecapaddle.engine.checkpoint import (RunExistsError, atomic_write_bytes, checkpoint_paths, prepare_run_dir,
+                                         read_checkpoint_meta, resolve_prefix)
 
 
 def small_net():
@@ -39,6 +44,11 @@ def saved(tmp_path, tag="last", epoch=1):
     return model, optimizer, prefix
 
 
+def files(prefix):
+    """The files of the checkpoint at `prefix`, by key (pdparams, pdopt, meta)."""
+    return checkpoint_paths(prefix)
+
+
 def test_round_trip_renames_optimizer_state_to_the_new_parameter_names(tmp_path):
     model, optimizer, prefix = saved(tmp_path)
     fresh = small_net()                                   # new Paddle names, e.g. linear_5.w_0
@@ -59,10 +69,23 @@ def test_round_trip_renames_optimizer_state_to_the_new_parameter_names(tmp_path)
     assert fresh_optimizer.get_lr() == optimizer.get_lr()
 
 
-def test_accepts_directory_prefix_or_file_and_a_bare_notebook_pdparams(tmp_path):
+def test_layout_is_a_folder_named_by_a_pointer(tmp_path):
+    saved(tmp_path, epoch=3)
+    assert sorted(os.listdir(tmp_path)) == ["ckpt-epoch0003", "last.ckpt.json"]
+    assert json.loads((tmp_path / "last.ckpt.json").read_text()) == {"checkpoint": "ckpt-epoch0003", "epoch": 3}
+    assert sorted(os.listdir(tmp_path / "ckpt-epoch0003")) == ["meta.json", "model.pdparams", "optimizer.pdopt"]
+    state = paddle.load(str(tmp_path / "ckpt-epoch0003" / "model.pdparams"))     # plain Paddle reads it
+    assert sorted(state) == sorted(small_net().state_dict())
+
+
+def test_accepts_directory_prefix_pointer_folder_or_file_and_a_bare_notebook_pdparams(tmp_path):
     model, _, prefix = saved(tmp_path)
-    for path in (tmp_path, prefix, prefix + ".pdparams", prefix + ".meta.json"):
+    folder = tmp_path / "ckpt-epoch0001"
+    for path in (tmp_path, prefix, prefix + ".ckpt.json", prefix + ".pdparams", folder, folder / "model.pdparams",
+                 folder / "meta.json"):
         assert load_checkpoint(small_net(), path)["epoch"] == 1
+        assert read_checkpoint_meta(path)["epoch"] == 1
+        assert resolve_prefix(resolve_prefix(path)) == resolve_prefix(path)
     paddle.save(model.state_dict(), str(tmp_path / "notebook.pdparams"))     # the notebook's format
     assert load_checkpoint(small_net(), tmp_path / "notebook.pdparams") is None
     with pytest.raises(CheckpointError, match="without its metadata file"):
@@ -70,36 +93,43 @@ def test_accepts_directory_prefix_or_file_and_a_bare_notebook_pdparams(tmp_path)
 
 
 def test_missing_checkpoint_names_the_file(tmp_path):
-    with pytest.raises(FileNotFoundError, match=r"no checkpoint at .*best: .*best.pdparams does not exist"):
+    with pytest.raises(FileNotFoundError, match=r"no checkpoint at .*best: neither .*best.ckpt.json nor .*best.pdparams"):
         load_checkpoint(small_net(), tmp_path / "best")
     _, _, prefix = saved(tmp_path)
-    os.remove(prefix + ".pdopt")
-    with pytest.raises(FileNotFoundError, match=r"last.pdopt"):
+    os.remove(files(prefix)["pdopt"])
+    with pytest.raises(FileNotFoundError, match=r"ckpt-epoch0001.optimizer.pdopt"):
         load_checkpoint(small_net(), prefix, adam_for(small_net()))
+    shutil.rmtree(tmp_path / "ckpt-epoch0001")
+    with pytest.raises(FileNotFoundError, match=r"model.pdparams, although .*last.ckpt.json names its folder"):
+        load_checkpoint(small_net(), prefix)
+    (tmp_path / "last.ckpt.json").write_text('{"checkpoint": "../elsewhere"}')
+    with pytest.raises(CheckpointError, match=r"last.ckpt.json is not a checkpoint pointer"):
+        load_checkpoint(small_net(), prefix)
 
 
 @pytest.mark.parametrize("with_meta", [True, False])
 def test_truncated_file_is_a_clear_error(tmp_path, with_meta):
     _, _, prefix = saved(tmp_path)
-    data = open(prefix + ".pdparams", "rb").read()
-    with open(prefix + ".pdparams", "wb") as f:
+    data = open(files(prefix)["pdparams"], "rb").read()
+    with open(files(prefix)["pdparams"], "wb") as f:
         f.write(data[: len(data) // 2])
     if not with_meta:                                     # then paddle.load itself must fail
-        os.remove(prefix + ".meta.json")
-    with pytest.raises(CheckpointError, match=r"last.pdparams is truncated"):
+        os.remove(files(prefix)["meta"])
+    with pytest.raises(CheckpointError, match=r"model.pdparams is truncated"):
         load_checkpoint(small_net(), prefix)
 
 
 def test_corrupt_metadata_and_newer_format(tmp_path):
     _, _, prefix = saved(tmp_path)
-    meta = json.loads(open(prefix + ".meta.json").read())
-    with open(prefix + ".meta.json", "w") as f:
+    meta_path = files(prefix)["meta"]
+    meta = json.loads(open(meta_path).read())
+    with open(meta_path, "w") as f:
         json.dump(dict(meta, format_version=2), f)
     with pytest.raises(CheckpointError, match=r"format_version 2; this ecapaddle reads up to 1. Upgrade"):
         load_checkpoint(small_net(), prefix)
-    with open(prefix + ".meta.json", "w") as f:
+    with open(meta_path, "w") as f:
         f.write('{"format_version": 1, "sha')
-    with pytest.raises(CheckpointError, match=r"last.meta.json is truncated or corrupt"):
+    with pytest.raises(CheckpointError, match=r"meta.json is truncated or corrupt"):
         load_checkpoint(small_net(), prefix)
 
 
@@ -126,8 +156,8 @@ def test_optimizer_state_of_another_run_or_type(tmp_path):
     (tmp_path / "b").mkdir()
     _, _, prefix = saved(tmp_path / "a")
     _, _, other = saved(tmp_path / "b")
-    os.replace(other + ".pdopt", prefix + ".pdopt")       # a .pdopt copied in from another run
-    with pytest.raises(CheckpointError, match=r"last.pdopt is truncated, corrupt, or from another save"):
+    os.replace(files(other)["pdopt"], files(prefix)["pdopt"])       # a .pdopt copied in from another run
+    with pytest.raises(CheckpointError, match=r"optimizer.pdopt is truncated, corrupt, or from another save"):
         load_checkpoint(small_net(), prefix, adam_for(small_net()))
     model = small_net()
     with pytest.raises(CheckpointMismatchError, match="holds Adam state, not SGD"):
@@ -139,7 +169,7 @@ def test_optimizer_state_with_wrong_shapes_is_refused(tmp_path):
     state = optimizer.state_dict()
     first = model.parameters()[0].name + "_moment1_0"
     state[first] = paddle.zeros([2, 2])
-    meta = json.loads(open(prefix + ".meta.json").read())
+    meta = read_checkpoint_meta(prefix)
     optimizer.state_dict = lambda: state
     save_checkpoint(prefix, model, optimizer, meta)
     with pytest.raises(CheckpointMismatchError, match=r"moment1_0 has shape \[2, 2\], .* has \[6, 5\]"):
@@ -157,28 +187,72 @@ def test_a_crash_before_the_rename_keeps_the_previous_checkpoint(tmp_path, monke
     with pytest.raises(OSError, match="simulated crash"):
         save_checkpoint(prefix, model, optimizer, {"model_name": "small", "epoch": 2})
     with pytest.raises(OSError, match="simulated crash"):
-        atomic_write_bytes(prefix + ".meta.json", b"{}")
+        atomic_write_bytes(prefix + ".ckpt.json", b"{}")
     monkeypatch.undo()
     assert load_checkpoint(small_net(), prefix, adam_for(small_net()))["epoch"] == 1
-    assert sorted(os.listdir(tmp_path)) == ["last.meta.json", "last.pdopt", "last.pdparams"]  # no temporaries
+    assert sorted(os.listdir(tmp_path)) == ["ckpt-epoch0001", "last.ckpt.json"]      # no temporaries
 
 
-def test_ctrl_c_during_the_commit_is_delivered_after_all_three_files(tmp_path, monkeypatch):
+def test_ctrl_c_while_the_pointers_switch_is_delivered_after_both(tmp_path, monkeypatch):
     model, optimizer, prefix = saved(tmp_path, epoch=1)
     real_replace, replaced = os.replace, []
 
     def replace_with_ctrl_c(src, dst):
-        if not replaced:
+        if dst.endswith(".ckpt.json") and not any(name.endswith(".ckpt.json") for name in replaced):
             os.kill(os.getpid(), signal.SIGINT)
         real_replace(src, dst)
         replaced.append(os.path.basename(dst))
 
     monkeypatch.setattr(os, "replace", replace_with_ctrl_c)
     with pytest.raises(KeyboardInterrupt):
-        save_checkpoint(prefix, model, optimizer, {"model_name": "small", "epoch": 2})
+        save_checkpoint(prefix, model, optimizer, {"model_name": "small", "epoch": 2}, also=("best",))
     monkeypatch.undo()
-    assert replaced == ["last.pdparams", "last.pdopt", "last.meta.json"]
-    assert load_checkpoint(small_net(), prefix, adam_for(small_net()))["epoch"] == 2
+    assert replaced == ["ckpt-epoch0002", "best.ckpt.json", "last.ckpt.json"]
+    for tag in ("last", "best"):
+        assert load_checkpoint(small_net(), tmp_path / tag, adam_for(small_net()))["epoch"] == 2
+    assert sorted(os.listdir(tmp_path)) == ["best.ckpt.json", "ckpt-epoch0002", "last.ckpt.json"]
+
+
+def test_leftovers_of_a_killed_save_are_ignored_then_removed(tmp_path):
+    model, optimizer, prefix = saved(tmp_path, epoch=1)
+    for leftover in (".ckpt-abc.partial", "ckpt-epoch0002"):        # a half-written and an unreferenced folder
+        (tmp_path / leftover).mkdir()
+        (tmp_path / leftover / "model.pdparams").write_bytes(b"half")
+    (tmp_path / ".history.json.xyz.partial").write_bytes(b"{")
+    assert load_checkpoint(small_net(), prefix, adam_for(small_net()))["epoch"] == 1
+    save_checkpoint(prefix, model, optimizer, {"model_name": "small", "epoch": 2}, also=("best",))
+    assert sorted(os.listdir(tmp_path)) == ["best.ckpt.json", "ckpt-epoch0002", "last.ckpt.json"]
+    assert load_checkpoint(small_net(), prefix)["epoch"] == 2
+
+
+def test_a_folder_name_in_use_is_not_replaced(tmp_path):
+    """A new run in an old run's folder (overwrite=True) saves epoch 1 while "best" still names the old one."""
+    model, optimizer, prefix = saved(tmp_path, epoch=1)
+    save_checkpoint(prefix, model, optimizer, {"model_name": "small", "epoch": 1}, also=("best",))
+    take_steps(model, optimizer)
+    save_checkpoint(prefix, model, optimizer, {"model_name": "new", "epoch": 1})
+    assert sorted(os.listdir(tmp_path)) == ["best.ckpt.json", "ckpt-epoch0001", "ckpt-epoch0001-2", "last.ckpt.json"]
+    assert read_checkpoint_meta(tmp_path / "best")["model_name"] == "small"
+    assert read_checkpoint_meta(tmp_path / "last")["model_name"] == "new"
+
+
+def test_checkpoints_of_ecapaddle_0_1_are_read_and_superseded(tmp_path):
+    """0.1 stored last.pdparams, last.pdopt and last.meta.json side by side."""
+    model, optimizer, prefix = saved(tmp_path, epoch=4)
+    for key, suffix in (("pdparams", ".pdparams"), ("pdopt", ".pdopt"), ("meta", ".meta.json")):
+        os.replace(files(prefix)[key], prefix + suffix)
+    os.rmdir(tmp_path / "ckpt-epoch0004")
+    os.remove(prefix + ".ckpt.json")
+    with pytest.raises(RunExistsError, match="last.pdparams"):
+        prepare_run_dir(str(tmp_path))
+    for path in (tmp_path, prefix, prefix + ".pdparams", prefix + ".meta.json"):
+        assert read_checkpoint_meta(path)["epoch"] == 4
+    fresh = small_net()
+    assert load_checkpoint(fresh, tmp_path, adam_for(fresh))["epoch"] == 4
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(fresh.state_dict()[key].numpy(), value.numpy())
+    save_checkpoint(prefix, model, optimizer, {"model_name": "small", "epoch": 5})
+    assert sorted(os.listdir(tmp_path)) == ["ckpt-epoch0005", "last.ckpt.json"]
 
 
 def test_run_directory_guard(tmp_path):
@@ -186,5 +260,131 @@ def test_run_directory_guard(tmp_path):
     (tmp_path / "new" / "history.json").write_text("{}")
     with pytest.raises(RunExistsError, match=r"history.json.*resume=True.*overwrite=True"):
         prepare_run_dir(str(tmp_path / "new"))
+    (tmp_path / "ckpt").mkdir()
+    saved(tmp_path / "ckpt")
+    with pytest.raises(RunExistsError, match=r"last.ckpt.json"):
+        prepare_run_dir(str(tmp_path / "ckpt"))
     prepare_run_dir(str(tmp_path / "new"), overwrite=True)
     assert (tmp_path / "new" / "history.json").read_text() == "{}"      # nothing deleted
+
+
+# ---- fault injection: SIGKILL at random instants of a training run ----
+
+FAULT_SCRIPT = textwrap.dedent("""
+    import json, os, random, shutil, signal, sys, time, traceback
+    sys.path.insert(0, {tests!r})
+    import ecapaddle
+    import test_engine as t
+
+    TRAIN, VAL = t.Blobs(64, size=8), t.Blobs(32, size=8, seed=1)      # 4 steps per epoch
+    CONFIG = t.config(epochs=6, log_every=1)
+    root, min_kills = sys.argv[1], int(sys.argv[2])
+    rng = random.Random(0)
+
+    def count_file_operations(kill_at):
+        # SIGKILL this process at its kill_at-th os.replace/fsync/remove or shutil.rmtree
+        done = [0]
+
+        def hooked(function):
+            def wrapper(*args, **kwargs):
+                done[0] += 1
+                if done[0] == kill_at:
+                    os.kill(os.getpid(), signal.SIGKILL)
+                return function(*args, **kwargs)
+            return wrapper
+
+        for name in ("replace", "fsync", "remove"):
+            setattr(os, name, hooked(getattr(os, name)))
+        shutil.rmtree = hooked(shutil.rmtree)
+        return done
+
+    def attempt(out_dir, kill_at=None, delay=None):
+        # one training process (forked: no second Paddle import), resuming out_dir;
+        # returns ("done", file operations) or ("killed", None)
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read)
+            try:
+                done = count_file_operations(kill_at)
+                t.train(t.tiny_net(), TRAIN, VAL, CONFIG, out_dir=out_dir, resume=True)
+                os.write(write, str(done[0]).encode())
+                os._exit(0)
+            except BaseException:
+                traceback.print_exc()
+                os._exit(1)
+        os.close(write)
+        if delay is None:
+            _, status = os.waitpid(pid, 0)
+        else:
+            deadline = time.monotonic() + delay
+            while time.monotonic() < deadline:
+                finished, status = os.waitpid(pid, os.WNOHANG)
+                if finished:
+                    break
+                time.sleep(0.002)
+            else:
+                os.kill(pid, signal.SIGKILL)
+                _, status = os.waitpid(pid, 0)
+        report = os.read(read, 100).decode()
+        os.close(read)
+        if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL:
+            return "killed", None
+        if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0):
+            sys.exit(f"a training process failed in {{out_dir}} (traceback above)")
+        return "done", int(report)
+
+    start = time.monotonic()
+    _, operations = attempt(os.path.join(root, "reference"))
+    duration = time.monotonic() - start
+    kills = {{"timed": 0, "file_operation": 0}}
+    rounds = 0
+    while min(kills.values()) < min_kills // 2 or rounds < 2:
+        assert rounds < 40, f"too few kills landed: {{kills}}"
+        out_dir = os.path.join(root, f"run{{rounds}}")
+        while True:
+            mode = rng.choice(sorted(kills))
+            if mode == "timed":
+                result, _ = attempt(out_dir, delay=rng.uniform(0, duration))
+            else:
+                result, _ = attempt(out_dir, kill_at=rng.randint(1, operations))
+            if result == "done":
+                break
+            kills[mode] += 1
+        rounds += 1
+    print(json.dumps({{"kills": kills, "rounds": rounds, "operations": operations, "duration": duration}}))
+""")
+
+
+def without_wall_time(history):
+    from ecapaddle.engine.history import WALL_TIME_KEYS
+    for epoch in history["epochs"]:
+        for key in WALL_TIME_KEYS:
+            del epoch[key]
+    del history["total_time_s"]
+    return history
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the fault injection forks training processes")
+def test_sigkill_at_random_instants_never_loses_a_checkpoint(tmp_path):
+    """At least 20 SIGKILLs: at random times, and at random file operations inside the saves; each
+    round of kills and resumes must end with the uninterrupted run's history and weights."""
+    script = tmp_path / "faults.py"
+    script.write_text(FAULT_SCRIPT.format(tests=os.path.dirname(__file__)))
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    done = subprocess.run([sys.executable, str(script), str(tmp_path), "24"], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads(done.stdout.splitlines()[-1])
+    assert sum(summary["kills"].values()) >= 20 and min(summary["kills"].values()) >= 10, summary
+    reference = tmp_path / "reference"
+    expected = without_wall_time(json.loads((reference / "history.json").read_text()))
+    weights = paddle.load(checkpoint_paths(reference / "last")["pdparams"])
+    for n in range(summary["rounds"]):
+        run = tmp_path / f"run{n}"
+        assert without_wall_time(json.loads((run / "history.json").read_text())) == expected
+        for tag in ("last", "best"):
+            assert read_checkpoint_meta(run / tag)["epoch"] == read_checkpoint_meta(reference / tag)["epoch"]
+        for key, value in paddle.load(checkpoint_paths(run / "last")["pdparams"]).items():
+            np.testing.assert_array_equal(value.numpy(), weights[key].numpy(), err_msg=f"round {n}: {key}")

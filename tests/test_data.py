@@ -16,12 +16,13 @@ import pytest
 from paddle.vision.datasets import Cifar10
 from PIL import Image
 
-from ecapaddle.data import (CIFAR10_CLASSES, cifar10_or_synthetic, IMAGENET_MEAN, IMAGENET_STD, TRANSFORM_PRESETS,
-                            DatasetError, DatasetNotFoundError, build_transforms, describe_source,
+from ecapaddle.data import (CIFAR10_CLASSES, IMAGENET_MEAN, IMAGENET_STD, TRANSFORM_PRESETS, DatasetError,
+                            DatasetNotFoundError, build_transforms, cifar10_or_synthetic, describe_source,
                             find_cifar10, is_synthetic, load_cifar10, make_synthetic_cifar10,
                             mix_batch, mixed_loss, stratified_indices, validate_cifar10_archive)
 from ecapaddle.data import cifar10 as cifar10_module
-from ecapaddle.data.cifar10 import AISTUDIO_RELATIVE, ARCHIVE_NAME, ENV_VAR
+from ecapaddle.data.archive_format import ARCHIVE_NAME
+from ecapaddle.data.cifar10 import AISTUDIO_RELATIVE, ENV_VAR
 
 N_TRAIN, N_TEST = 200, 50
 

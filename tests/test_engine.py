@@ -1,6 +1,8 @@
 """Training loop, history record and evaluation (ecapaddle.engine)."""
+import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -13,8 +15,9 @@ import pytest
 
 from ecapaddle.engine import (NonFiniteLossError, TrainConfig, confusion_matrix, evaluate, load_checkpoint,
                               load_history, per_class_accuracy, predict, train, validate_history)
-from ecapaddle.engine.checkpoint import RunExistsError
-from ecapaddle.engine.history import WALL_TIME_KEYS, HistoryError, save_history
+from ecapaddle.engine.checkpoint import RunExistsError, read_checkpoint_meta
+from ecapaddle.engine.history import WALL_TIME_KEYS, HistoryError, environment_info, save_history
+from ecapaddle.engine.train import _Run
 from ecapaddle.utils import seed_everything
 
 NUM_CLASSES = 4
@@ -120,6 +123,7 @@ def test_unknown_config_field_and_amp_without_gpu():
 
 # ---- training ----
 
+@pytest.mark.slow
 def test_one_epoch_beats_chance_and_writes_a_valid_history(tmp_path):
     history = train(tiny_net(), TRAIN, VAL, config(epochs=1), out_dir=str(tmp_path), model_name="tiny",
                     data_info={"source": "Blobs"})
@@ -137,6 +141,7 @@ def test_one_epoch_beats_chance_and_writes_a_valid_history(tmp_path):
         assert (meta["epoch"], meta["model_name"], meta["num_classes"]) == (1, "tiny", NUM_CLASSES)
 
 
+@pytest.mark.slow
 def test_lr_follows_the_cosine_schedule_stepped_every_batch():
     history = train(tiny_net(), TRAIN, VAL, config(epochs=2, log_every=1))
     total = 2 * 16
@@ -145,6 +150,7 @@ def test_lr_follows_the_cosine_schedule_stepped_every_batch():
     assert [e["lr"] for e in history["epochs"]] == [history["steps"][0]["lr"], history["steps"][16]["lr"]]
 
 
+@pytest.mark.slow
 def test_same_seed_gives_a_bitwise_identical_history():
     first = train(tiny_net(), TRAIN, VAL, config())
     second = train(tiny_net(), TRAIN, VAL, config())
@@ -154,6 +160,7 @@ def test_same_seed_gives_a_bitwise_identical_history():
     assert [s["loss"] for s in first["steps"]] != [s["loss"] for s in other_seed["steps"]]
 
 
+@pytest.mark.slow
 def test_resume_after_ctrl_c_repeats_the_uninterrupted_run(tmp_path, capsys):
     reference_model = tiny_net()
     reference = train(reference_model, TRAIN, VAL, config())
@@ -164,7 +171,7 @@ def test_resume_after_ctrl_c_repeats_the_uninterrupted_run(tmp_path, capsys):
     message = capsys.readouterr().err
     for words in ("interrupted during epoch 2", "Epoch 1 is saved", "resume=True"):
         assert words in message
-    assert json.loads((tmp_path / "last.meta.json").read_text())["epoch"] == 1
+    assert read_checkpoint_meta(tmp_path / "last")["epoch"] == 1
 
     # a fresh process would build the model anew: other seed, other Paddle parameter names
     resumed_model = tiny_net(seed=123)
@@ -177,12 +184,18 @@ def test_resume_after_ctrl_c_repeats_the_uninterrupted_run(tmp_path, capsys):
     assert load_history(tmp_path / "history.json")["epochs"][-1]["epoch"] == 2
 
 
-def test_resume_refuses_a_changed_config(tmp_path):
+@pytest.mark.slow
+def test_resume_refuses_a_changed_config_before_loading_any_weights(tmp_path):
     train(tiny_net(), TRAIN, VAL, config(epochs=1), out_dir=str(tmp_path))
+    model = tiny_net(seed=9)
+    before = params(model)
     with pytest.raises(ValueError, match=r"config differs in lr \(0.03 -> 0.1\)"):
-        train(tiny_net(), TRAIN, VAL, config(epochs=1, lr=0.1), out_dir=str(tmp_path), resume=True)
+        train(model, TRAIN, VAL, config(epochs=1, lr=0.1), out_dir=str(tmp_path), resume=True)
+    for key, value in before.items():
+        np.testing.assert_array_equal(params(model)[key], value, err_msg=key)
 
 
+@pytest.mark.slow
 def test_existing_run_dir_is_refused_unless_resume_or_overwrite(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     train(tiny_net(), TRAIN, VAL, config(epochs=1), out_dir=str(tmp_path))    # a foreign file is fine
@@ -195,9 +208,11 @@ def test_existing_run_dir_is_refused_unless_resume_or_overwrite(tmp_path):
     assert finished["epochs"] == again["epochs"]          # nothing left to train
 
 
+@pytest.mark.slow
 def test_non_finite_loss_stops_with_a_clear_error_and_keeps_the_last_checkpoint(tmp_path):
+    # read back every 8 batches (after batch 24): detected late, reported at the batch where it began
     with pytest.raises(NonFiniteLossError, match="loss is nan at epoch 2, step 19") as info:
-        train(FailingNet(tiny_net(), 19, "nan"), TRAIN, VAL, config(epochs=3), out_dir=str(tmp_path))
+        train(FailingNet(tiny_net(), 19, "nan"), TRAIN, VAL, config(epochs=3, log_every=8), out_dir=str(tmp_path))
     assert (info.value.epoch, info.value.step) == (2, 19)
     assert load_checkpoint(FailingNet(tiny_net(), 1, "nan"), tmp_path / "last")["epoch"] == 1
     assert load_history(tmp_path / "history.json")["epochs"][-1]["epoch"] == 1
@@ -205,6 +220,7 @@ def test_non_finite_loss_stops_with_a_clear_error_and_keeps_the_last_checkpoint(
         train(tiny_net(), TRAIN, VAL, config(lr=1e30))
 
 
+@pytest.mark.slow
 def test_mixup_and_cutmix_are_seeded_per_epoch():
     plain = train(tiny_net(), TRAIN, VAL, config(epochs=1))
     for mode in ("mixup", "cutmix"):
@@ -215,6 +231,115 @@ def test_mixup_and_cutmix_are_seeded_per_epoch():
         assert 0 < first["epochs"][0]["train_acc"] < 1
 
 
+# ---- progress output ----
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+@pytest.mark.slow
+def test_progress_in_a_log_file_is_plain_lines_without_carriage_returns(capsys):
+    train(tiny_net(), TRAIN, VAL, config(log_every=1, progress=True))     # capsys is not a terminal
+    out = capsys.readouterr()
+    assert "\r" not in out.out + out.err
+    lines = out.out.splitlines()
+    steps = [line for line in lines if " step " in line]                  # every 10 * log_every batches
+    assert [line.split(": ")[0] for line in steps] == ["epoch 1/2 step 10/16 (global 10)",
+                                                       "epoch 2/2 step 10/16 (global 26)"]
+    for line in steps:
+        assert re.fullmatch(r".*: loss \d+\.\d{4}, lr \d\.\d\de-0\d, \d+ img/s", line), line
+    assert [line.split(":")[0] for line in lines if "train loss" in line] == ["epoch 1/2", "epoch 2/2"]
+
+
+@pytest.mark.slow
+def test_progress_on_a_terminal_draws_bars(capsys, monkeypatch):
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    train(tiny_net(), TRAIN, VAL, config(epochs=1, log_every=1, progress=True))
+    assert "\r" in terminal.getvalue() and "epoch 1/1" in terminal.getvalue()
+    out = capsys.readouterr().out
+    assert "epoch 1/1: train loss" in out and " step " not in out
+
+
+# ---- the GPU paths' logic, on CPU ----
+
+def bare_run(model, **changes):
+    """The training state of `train` without out_dir, to drive single epochs."""
+    return _Run(model, TRAIN, VAL, config(**changes), None, None, None)
+
+
+def test_an_epoch_reads_from_the_device_only_every_log_every_batches(monkeypatch):
+    run = bare_run(tiny_net(), log_every=8)
+    reads = []
+    for name in ("numpy", "item"):
+        original = getattr(paddle.Tensor, name)
+        monkeypatch.setattr(paddle.Tensor, name, lambda self, *args, _original=original, _name=name, **kwargs:
+                            reads.append(_name) or _original(self, *args, **kwargs))
+    run.train_epoch(1)
+    monkeypatch.undo()
+    # 16 batches: the first batch's labels, then losses and correct counts after batches 8 and 16
+    assert len(reads) == 1 + 2 * 2, reads
+    assert [s["step"] for s in run.history["steps"]] == [1, 9]
+
+
+HALF_LOGITS = [3.0, -2.0, 0.5, 0.25]       # exact in float16
+
+
+class HalfPrecisionLogits(paddle.nn.Layer):
+    """Float16 logits, as autocast gives them on a GPU."""
+
+    def __init__(self):
+        super().__init__()
+        self.gain = self.create_parameter([1], default_initializer=paddle.nn.initializer.Constant(1.0))
+
+    def forward(self, images):
+        return (paddle.to_tensor([HALF_LOGITS]).tile([images.shape[0], 1]) * self.gain).astype("float16")
+
+
+def test_the_loss_is_computed_in_float32_from_float16_logits():
+    run = bare_run(HalfPrecisionLogits())
+    images = paddle.to_tensor(TRAIN.images[:4])
+    logits, loss, *_ = run._forward_loss(images, paddle.ones([4], dtype="int64"), None, check=True)
+    assert logits.dtype == loss.dtype == paddle.float32
+    neg_log_p = -(np.array(HALF_LOGITS) - np.log(np.exp(HALF_LOGITS).sum()))
+    assert float(loss) == pytest.approx(0.9 * neg_log_p[1] + 0.1 * neg_log_p.mean(), rel=1e-6)
+
+
+class OverflowingScaler:
+    """Stands in for paddle.amp.GradScaler (GPU-only): every other step's scaled gradients overflow,
+    and the scaler skips those updates, as GradScaler does."""
+
+    def __init__(self):
+        self.steps = self.skipped = 0
+
+    def scale(self, loss):
+        self.steps += 1
+        return loss * (float("inf") if self.steps % 2 else 1.0)
+
+    def step(self, optimizer):
+        grads = [p.grad for p in optimizer._parameter_list if p.grad is not None]
+        if all(bool(paddle.isfinite(g).all()) for g in grads):
+            optimizer.step()
+        else:
+            self.skipped += 1
+
+    def update(self):
+        pass
+
+
+def test_steps_the_loss_scaler_skips_do_not_stop_the_run():
+    model = tiny_net()
+    run = bare_run(model)
+    run.scaler = OverflowingScaler()
+    before = params(model)
+    train_loss, _, _ = run.train_epoch(1)                 # no NonFiniteLossError
+    assert run.scaler.skipped == 8 and np.isfinite(train_loss)
+    after = params(model)
+    assert all(np.isfinite(value).all() for value in after.values())
+    assert any((after[key] != value).any() for key, value in before.items())    # the other 8 steps count
+
+
 # ---- on the synthetic CIFAR-10 archive of ecapaddle.data ----
 
 @pytest.fixture(scope="module")
@@ -223,6 +348,7 @@ def synthetic_archive(tmp_path_factory):
     return make_synthetic_cifar10(tmp_path_factory.mktemp("cifar"), n_train=320, n_test=200, seed=0)
 
 
+@pytest.mark.slow
 def test_random_augmentation_is_repeatable_through_the_per_epoch_seeds(synthetic_archive):
     from ecapaddle.data import build_transforms, load_cifar10
     augmenting = build_transforms("notebook", train=True, size=32)
@@ -233,6 +359,7 @@ def test_random_augmentation_is_repeatable_through_the_per_epoch_seeds(synthetic
     assert without_wall_time(runs[0])["epochs"] == without_wall_time(runs[1])["epochs"]
 
 
+@pytest.mark.slow
 def test_alexnet_one_epoch_on_synthetic_cifar10_beats_chance(synthetic_archive):
     """AlexNet at 128 px with the notebook's augmentation: 320 images, 1 epoch (about 10 s on 2 cores)."""
     from ecapaddle import AlexNet
@@ -248,6 +375,7 @@ def test_alexnet_one_epoch_on_synthetic_cifar10_beats_chance(synthetic_archive):
 
 # ---- history ----
 
+@pytest.mark.slow
 def test_history_validation_and_load_errors(tmp_path):
     history = train(tiny_net(), TRAIN, VAL, config(epochs=1))
     broken = {k: v for k, v in history.items() if k != "best"}
@@ -265,6 +393,12 @@ def test_history_validation_and_load_errors(tmp_path):
     history["epochs"][0] = {k: v for k, v in history["epochs"][0].items() if k != "val_img_s"}
     with pytest.raises(HistoryError, match=r"epochs\[0\] misses \['val_img_s'\]"):
         save_history(history, path)
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="no CPU affinity on this system")
+def test_history_cpu_count_is_the_cpus_this_process_may_use(monkeypatch):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})     # as under `taskset -c 0` or a 1-CPU container
+    assert environment_info()["cpu_count"] == 1
 
 
 # ---- evaluation ----
@@ -330,6 +464,7 @@ KILL_SCRIPT = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_sigkill_then_resume_matches_an_uninterrupted_run(tmp_path):
     reference_model = tiny_net()
     reference = train(reference_model, TRAIN, VAL, config(epochs=4))
@@ -338,14 +473,14 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run(tmp_path):
     out_dir = tmp_path / "run"
     process = subprocess.Popen([sys.executable, str(script), str(out_dir)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    meta, deadline = out_dir / "last.meta.json", time.time() + 60
-    while not (meta.exists() and json.loads(meta.read_text())["epoch"] >= 2):
+    pointer, deadline = out_dir / "last.ckpt.json", time.time() + 60
+    while not (pointer.exists() and json.loads(pointer.read_text())["epoch"] >= 2):
         assert process.poll() is None, process.stderr.read().decode()
         assert time.time() < deadline, "the child wrote no checkpoint of epoch 2 within 60 s"
         time.sleep(0.02)
     process.send_signal(signal.SIGKILL)
     process.wait()
-    killed_at = json.loads(meta.read_text())["epoch"]
+    killed_at = json.loads(pointer.read_text())["epoch"]
     assert killed_at < 4, "the child finished before it was killed; slow it down"
 
     resumed_model = tiny_net(seed=5)
@@ -367,6 +502,7 @@ DISTRIBUTED_SCRIPT = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_two_processes_match_one_process_with_the_same_global_batch(tmp_path):
     """Data parallel over 2 CPU processes (16 images each) vs 1 process (32 images per step)."""
     script = tmp_path / "ddp.py"

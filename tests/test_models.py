@@ -2,7 +2,8 @@ import numpy as np
 import paddle
 import pytest
 
-from ecapaddle import ECA, AlexNet, AlexNetECA, LabelSmoothingCrossEntropy, count_parameters
+from ecapaddle import ECA, SE, AlexNet, AlexNetECA, LabelSmoothingCrossEntropy, count_parameters
+from ecapaddle.layers import UnitGateECA
 
 
 def test_exact_parameter_counts():
@@ -26,6 +27,22 @@ def test_output_shapes(model_cls):
     model.eval()
     assert model(paddle.randn([2, 3, 128, 128])).shape == [2, 7]
     assert model.features(paddle.randn([1, 3, 128, 128])).shape == [1, 128, 3, 3]
+
+
+def test_attention_by_name_or_by_stage_factory():
+    named = AlexNet(attention="eca")                        # the adaptive rule per stage: 3, 5, 5, 5, 5
+    assert [layer.kernel_size for layer in named.features if isinstance(layer, ECA)] == [3, 5, 5, 5, 5]
+    assert count_parameters(named) == count_parameters(AlexNetECA(kernel_sizes="adaptive"))
+    se = AlexNet(attention="se", attention_kwargs={"reduction": 8})
+    assert [layer.reduction for layer in se.features if isinstance(layer, SE)] == [8] * 5
+    by_stage = AlexNet(attention=lambda channels, stage: ECA(channels, kernel_size=2 * stage + 1))
+    assert [layer.kernel_size for layer in by_stage.features if isinstance(layer, ECA)] == [1, 3, 5, 7, 9]
+    assert all(isinstance(layer, UnitGateECA) for layer in AlexNetECA(unit_gate=True).features
+               if isinstance(layer, ECA))
+    with pytest.raises(ValueError, match="unknown attention kind 'cbam'"):
+        AlexNet(attention="cbam")
+    with pytest.raises(ValueError, match="attention_kwargs given for a model without attention"):
+        AlexNet(attention_kwargs={"reduction": 8})
 
 
 def test_wrong_input_size_is_a_clear_error():

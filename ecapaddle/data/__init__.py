@@ -1,13 +1,14 @@
 """Data: CIFAR-10 lookup, checks and loading, a synthetic stand-in, transforms, mixup/cutmix."""
-from .cifar10 import (CIFAR10_CLASSES, ArchiveInfo, CIFAR10Subset, DatasetError, cifar10_or_synthetic, load_cifar10_holdout, load_cifar10_splits,
-                      DatasetNotFoundError, describe_source, find_cifar10, is_synthetic,
-                      load_cifar10, stratified_indices, validate_cifar10_archive)
+from .archive_format import CIFAR10_CLASSES
+from .cifar10 import (ArchiveInfo, CIFAR10Subset, DatasetError, DatasetNotFoundError, describe_source, find_cifar10,
+                      is_synthetic, load_cifar10, load_cifar10_holdout, load_cifar10_splits, stratified_indices,
+                      validate_cifar10_archive)
 from .mixup import MIX_MODES, mix_batch, mixed_loss
-from .synthetic import make_synthetic_cifar10
+from .synthetic import cifar10_or_synthetic, make_synthetic_cifar10
 from .transforms import IMAGENET_MEAN, IMAGENET_STD, TRANSFORM_PRESETS, build_transforms
 
-__all__ = ["CIFAR10_CLASSES", "ArchiveInfo", "cifar10_or_synthetic", "load_cifar10_holdout", "load_cifar10_splits", "CIFAR10Subset", "DatasetError",
-           "DatasetNotFoundError", "describe_source", "find_cifar10", "is_synthetic",
+__all__ = ["CIFAR10_CLASSES", "ArchiveInfo", "cifar10_or_synthetic", "load_cifar10_holdout", "load_cifar10_splits",
+           "CIFAR10Subset", "DatasetError", "DatasetNotFoundError", "describe_source", "find_cifar10", "is_synthetic",
            "load_cifar10", "stratified_indices", "validate_cifar10_archive",
            "MIX_MODES", "mix_batch", "mixed_loss", "make_synthetic_cifar10",
            "IMAGENET_MEAN", "IMAGENET_STD", "TRANSFORM_PRESETS", "build_transforms"]

@@ -35,18 +35,10 @@ import paddle.io
 from paddle.vision.datasets import Cifar10
 from paddle.vision.datasets.cifar import CIFAR10_MD5, CIFAR10_URL
 
+from .archive_format import (ARCHIVE_NAME, ARCHIVE_ROOT, CIFAR10_CLASSES, IMAGE_BYTES, JPEG_REBUILD_MARKER, META,
+                             SYNTHETIC_MARKER, TEST_BATCH, TRAIN_BATCHES)
 from .transforms import build_transforms
 
-CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer",
-                   "dog", "frog", "horse", "ship", "truck")
-ARCHIVE_NAME = "cifar-10-python.tar.gz"
-ARCHIVE_ROOT = "cifar-10-batches-py"
-TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
-TEST_BATCH = "test_batch"
-META = "batches.meta"
-IMAGE_BYTES = 3 * 32 * 32
-SYNTHETIC_MARKER = b"ecapaddle_synthetic"   # extra key in batches.meta of archives we generate
-JPEG_REBUILD_MARKER = b"rebuilt from a JPEG copy"   # readme.html of shared/tools/cifar10_from_jpeg.py
 
 OFFICIAL_PAGE = "https://www.cs.toronto.edu/~kriz/cifar.html"
 ENV_VAR = "ECAPADDLE_CIFAR10"
@@ -294,30 +286,6 @@ def describe_source(path):
     return f"{what}: {path} [{origin}; {info.n_train} train / {info.n_test} test images]"
 
 
-def cifar10_or_synthetic(workdir, synthetic=False, path=None, n_train=1000, n_test=500, seed=0):
-    """Real CIFAR-10 found by `find_cifar10(path)`, or else a synthetic archive written into `workdir`.
-
-    With `synthetic=True`, or when no archive is found and no explicit `path` was given (an explicit
-    path that does not exist stays an error), writes `make_synthetic_cifar10` data of
-    n_train + n_test images and says so loudly. Returns (archive path, one line describing the
-    data, with the file name in place of its full path).
-    """
-    from .synthetic import make_synthetic_cifar10
-
-    archive = None
-    if not synthetic:
-        try:
-            archive = find_cifar10(path)
-        except DatasetNotFoundError as error:
-            if path is not None:
-                raise
-            print(f"*** No real CIFAR-10 found: using a SYNTHETIC dataset instead. ***\n{error}")
-    if archive is None:
-        archive = make_synthetic_cifar10(os.path.join(workdir, "synthetic-" + ARCHIVE_NAME),
-                                         n_train=n_train, n_test=n_test, seed=seed)
-    return archive, describe_source(archive).replace(str(archive), os.path.basename(archive))
-
-
 def stratified_indices(labels, size, seed=0):
     """Sorted indices of `size` items whose class proportions match those of `labels`.
 
@@ -385,7 +353,7 @@ def load_cifar10(mode="train", path=None, transform=None, subset=None, seed=0, d
     archive = find_cifar10(path, download=download)
     info = validate_cifar10_archive(archive)
     total = info.n_train if mode == "train" else info.n_test
-    size = _subset_size(subset, total, f"subset of the {mode} split of {archive}")
+    size = _subset_size(subset, total, "subset", f"of the {mode} split of {archive}")
     dataset = Cifar10(data_file=archive, mode=mode, transform=transform, download=False,
                       backend="pil")
     labels = np.fromiter((label for _, label in dataset.data), dtype=np.int64, count=total)
@@ -404,11 +372,12 @@ def load_cifar10_splits(path, transforms="notebook", train_subset=None, val_subs
                          subset=val_subset, seed=seed))
 
 
-def _subset_size(subset, total, what):
+def _subset_size(subset, total, name, where):
+    """The number of images `subset` (None, a count or a fraction) asks for out of `total` in `where`."""
     size = total if subset is None else \
         subset if isinstance(subset, numbers.Integral) else max(1, round(subset * total))
     if size > total:
-        raise ValueError(f"{what}={subset} asks for more images than the {total} available; pass at most "
+        raise ValueError(f"{name}={subset} asks for more images than the {total} {where}; pass at most "
                          f"{total}, or a fraction")
     return size
 
@@ -433,12 +402,13 @@ def load_cifar10_holdout(path, transforms="notebook", train_subset=None, val_siz
     _check_subset(val_size)
     train_full = load_cifar10("train", path, build_transforms(transforms, train=True, size=size))
     labels = train_full.labels
-    n_val = _subset_size(val_size, len(labels), "val_size")
+    n_val = _subset_size(val_size, len(labels), "val_size", "of the training split")
     if n_val >= len(labels):
         raise ValueError(f"val_size={val_size} leaves no training images out of {len(labels)}; pass a smaller val_size")
     val_indices = stratified_indices(labels, n_val, seed)
     pool = np.setdiff1d(np.arange(len(labels)), val_indices)
-    n_train = _subset_size(train_subset, len(pool), "train_subset (after holding out validation images)")
+    n_train = _subset_size(train_subset, len(pool), "train_subset",
+                           f"left in the training split after holding out {n_val} validation images")
     train_indices = pool[stratified_indices(labels[pool], n_train, seed)]
     eval_transform = build_transforms(transforms, train=False, size=size)
     val_base = load_cifar10("train", path, eval_transform)

@@ -2,7 +2,8 @@
 
 For tests, CI and offline demos: `make_synthetic_cifar10(path)` writes a
 `cifar-10-python.tar.gz` that `paddle.vision.datasets.Cifar10(data_file=path)` and
-`load_cifar10(path=path)` read like the real one. It is NOT CIFAR-10: its batches.meta carries
+`load_cifar10(path=path)` read like the real one; `cifar10_or_synthetic` uses real CIFAR-10 when it finds
+it and writes this stand-in otherwise. It is NOT CIFAR-10: its batches.meta carries
 b"ecapaddle_synthetic": True, so `is_synthetic(path)` and `describe_source(path)` say so.
 
 Each 32 x 32 RGB image of class c is a coloured background plus sinusoidal stripes plus noise:
@@ -28,8 +29,9 @@ import tempfile
 
 import numpy as np
 
-from .cifar10 import (ARCHIVE_ROOT, CIFAR10_CLASSES, META, SYNTHETIC_MARKER, TEST_BATCH,
-                      TRAIN_BATCHES)
+from .archive_format import (ARCHIVE_NAME, ARCHIVE_ROOT, CIFAR10_CLASSES, META, SYNTHETIC_MARKER, TEST_BATCH,
+                             TRAIN_BATCHES)
+from .cifar10 import DatasetNotFoundError, describe_source, find_cifar10
 
 SIZE = 32
 # class -> (orientation in multiples of 18 degrees, stripe cycles per image); neighbours in hue
@@ -117,7 +119,7 @@ def make_synthetic_cifar10(path, n_train=500, n_test=100, seed=0):
             raise ValueError(f"{name} must be a positive int, got {value!r}")
     path = os.fspath(path)
     if os.path.isdir(path):
-        path = os.path.join(path, "cifar-10-python.tar.gz")
+        path = os.path.join(path, ARCHIVE_NAME)
     rng = np.random.default_rng(seed)
     train_labels, test_labels = _balanced_labels(int(n_train), rng), _balanced_labels(int(n_test), rng)
     train_images, test_images = synthetic_images(train_labels, rng), synthetic_images(test_labels, rng)
@@ -157,3 +159,25 @@ def _write_archive_atomically(path, files):
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+def cifar10_or_synthetic(workdir, synthetic=False, path=None, n_train=1000, n_test=500, seed=0):
+    """Real CIFAR-10 found by `find_cifar10(path)`, or else a synthetic archive written into `workdir`.
+
+    With `synthetic=True`, or when no archive is found and no explicit `path` was given (an explicit
+    path that does not exist stays an error), writes `make_synthetic_cifar10` data of
+    n_train + n_test images and says so loudly. Returns (archive path, one line describing the
+    data, with the file name in place of its full path).
+    """
+    archive = None
+    if not synthetic:
+        try:
+            archive = find_cifar10(path)
+        except DatasetNotFoundError as error:
+            if path is not None:
+                raise
+            print(f"*** No real CIFAR-10 found: using a SYNTHETIC dataset instead. ***\n{error}")
+    if archive is None:
+        archive = make_synthetic_cifar10(os.path.join(workdir, "synthetic-" + ARCHIVE_NAME),
+                                         n_train=n_train, n_test=n_test, seed=seed)
+    return archive, describe_source(archive).replace(str(archive), os.path.basename(archive))

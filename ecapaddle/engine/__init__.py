@@ -1,11 +1,12 @@
 """Training engine: the notebook's training loop, evaluation, checkpoints and the history record."""
-from .checkpoint import (CheckpointError, CheckpointMismatchError, RunExistsError, load_checkpoint,
-                         save_checkpoint)
+from .checkpoint import (CheckpointError, CheckpointMismatchError, RunExistsError, checkpoint_exists,
+                         load_checkpoint, read_checkpoint_meta, save_checkpoint)
 from .evaluate import confusion_matrix, evaluate, per_class_accuracy, predict
 from .history import HistoryError, load_history, save_history, validate_history
 from .train import NonFiniteLossError, TrainConfig, train
 
 __all__ = ["TrainConfig", "train", "NonFiniteLossError", "evaluate", "predict", "confusion_matrix",
-           "per_class_accuracy", "load_checkpoint", "save_checkpoint", "CheckpointError",
+           "per_class_accuracy", "load_checkpoint", "save_checkpoint", "read_checkpoint_meta",
+           "checkpoint_exists", "CheckpointError",
            "CheckpointMismatchError", "RunExistsError", "load_history", "save_history", "validate_history",
            "HistoryError"]

@@ -1,33 +1,40 @@
-"""Checkpoints of a training run: atomic writes, metadata, and loading with clear errors.
+"""Checkpoints of a training run: crash-proof writes, metadata, and loading with clear errors.
 
-A run directory (`out_dir` of `ecapaddle.engine.train`) holds, for `tag` "last" and "best":
+A run directory (`out_dir` of `ecapaddle.engine.train`) holds config.json, history.json and:
 
-    {tag}.pdparams    model.state_dict(), exactly as `paddle.save` writes it (plain `paddle.load` reads it)
-    {tag}.pdopt       optimizer.state_dict(), with the LR scheduler state under "LR_Scheduler"
-    {tag}.meta.json   metadata that ties the two files together and makes them resumable
+    last.ckpt.json, best.ckpt.json   pointers: {"checkpoint": "ckpt-epoch0007", "epoch": 7}
+    ckpt-epoch0007/                  one complete checkpoint (best and last may share one folder)
+        model.pdparams               model.state_dict(), exactly as `paddle.save` writes it
+        optimizer.pdopt              optimizer.state_dict(), LR scheduler state under "LR_Scheduler"
+        meta.json                    metadata that ties the two files together and makes them resumable
 
-plus `config.json` and `history.json`. The metadata lives in a separate JSON file, not inside the
-.pdopt dict, so that the .pdparams/.pdopt pair stays what the course notebook saved and the
-metadata is readable without Paddle. It holds: format_version; the model's name, class,
-parameter count and number of classes; epoch and global step; the run config; the SHA-256 of
-both binary files (a truncated file or a file from another save is caught before Paddle parses
-it); the map from structured parameter names to Paddle's parameter names (Paddle keys optimizer
-state by the latter, which depend on how many layers the process created before, so they are
-renamed on load); the AMP loss-scaler state; and the history up to that epoch, so that resuming
-needs nothing but this checkpoint. No RNG state is stored: the trainer derives each epoch's
-randomness from (seed, epoch).
+The metadata lives in a separate JSON file, not inside the .pdopt dict, so that the .pdparams is
+what the course notebook saved (plain `paddle.load` reads it) and the metadata is readable
+without Paddle. It holds: format_version; the model's name, class, parameter count and number
+of classes; epoch and global step; the run config; the SHA-256 of both binary files (a truncated
+file or a file from another save is caught before Paddle parses it); the map from structured
+parameter names to Paddle's parameter names (Paddle keys optimizer state by the latter, which
+depend on how many layers the process created before, so they are renamed on load); the AMP
+loss-scaler state; and the history up to that epoch, so that resuming needs nothing but this
+checkpoint. No RNG state is stored: the trainer derives each epoch's randomness from (seed, epoch).
 
-Every file is written to a temporary file in the same directory, flushed and fsync'ed, then
-moved over the old one with `os.replace`; a crash at any point leaves the previous checkpoint
-intact. The three files of a checkpoint are committed together with Ctrl-C deferred, so an
-interrupt never leaves a mixed set (a hard kill in that microsecond window is caught on load by
-the checksums).
+Crash safety: a checkpoint is written complete (every file fsync'ed) into a temporary folder,
+renamed to its ckpt-* name, and only then do the pointers switch to it, each by an atomic
+`os.replace`; folders no pointer names are deleted last. A SIGKILL at any instant therefore
+leaves every pointer naming a complete checkpoint; leftovers of an interrupted save are ignored
+when loading and removed by the next save. Ctrl-C is held back while the pointers switch, so
+"best" and "last" move together.
+
+Runs of ecapaddle 0.1 stored a checkpoint as three files next to each other ({tag}.pdparams,
+{tag}.pdopt, {tag}.meta.json); they are still read, and replaced by the layout above when that
+tag is saved again.
 """
 import contextlib
 import hashlib
 import io
 import json
 import os
+import shutil
 import signal
 import tempfile
 import threading
@@ -38,8 +45,13 @@ from ..utils import count_parameters
 
 FORMAT_VERSION = 1
 TAGS = ("last", "best")
-SUFFIXES = (".pdparams", ".pdopt", ".meta.json")
-RUN_FILES = ("config.json", "history.json", "predictions.npz") + tuple(tag + suffix for tag in TAGS for suffix in SUFFIXES)
+POINTER_SUFFIX = ".ckpt.json"
+FOLDER_PREFIX = "ckpt-"
+FOLDER_FILES = {"pdparams": "model.pdparams", "pdopt": "optimizer.pdopt", "meta": "meta.json"}
+LEGACY_SUFFIXES = {"pdparams": ".pdparams", "pdopt": ".pdopt", "meta": ".meta.json"}   # ecapaddle 0.1
+PARTIAL_SUFFIX = ".partial"          # temporary files and folders of a write in progress
+RUN_FILES = (("config.json", "history.json", "predictions.npz") + tuple(tag + POINTER_SUFFIX for tag in TAGS)
+             + tuple(tag + suffix for tag in TAGS for suffix in LEGACY_SUFFIXES.values()))
 OPTIMIZER_EXTRA_KEYS = ("LR_Scheduler", "master_weights")
 MAX_LISTED_KEYS = 8
 META_KEYS = ("format_version", "model_class", "num_params", "optimizer_class", "param_names", "sha256")
@@ -65,16 +77,20 @@ def _umask():
     return mask
 
 
+def _write_synced(f, data):
+    f.write(data)
+    f.flush()
+    os.fsync(f.fileno())
+
+
 def _write_temp(path, data):
     """Write `data` (bytes) to a new temporary file next to `path`; return its name."""
     directory = os.path.dirname(os.path.abspath(path))
-    fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".partial")
+    fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=PARTIAL_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as f:
             os.chmod(temp, 0o666 & ~_umask())   # mkstemp creates 0600; give the file the usual mode
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+            _write_synced(f, data)
     except BaseException:
         os.remove(temp)
         raise
@@ -97,19 +113,6 @@ def _interrupts_deferred():
             signal.raise_signal(signal.SIGINT)
 
 
-def _commit(pairs):
-    """Move each (temporary, final) pair into place; temporaries left by a failure are removed."""
-    try:
-        with _interrupts_deferred():
-            for temp, final in pairs:
-                os.replace(temp, final)
-    finally:
-        for temp, _ in pairs:
-            if os.path.exists(temp):
-                os.remove(temp)
-    _fsync_directory(os.path.dirname(os.path.abspath(pairs[0][1])))
-
-
 def _fsync_directory(directory):
     if os.name != "posix":      # directories cannot be opened for fsync on Windows
         return
@@ -122,7 +125,13 @@ def _fsync_directory(directory):
 
 def atomic_write_bytes(path, data):
     """Replace `path` by `data` so that readers see either the old or the new file, never a part."""
-    _commit([(_write_temp(path, data), path)])
+    temp = _write_temp(path, data)
+    try:
+        os.replace(temp, path)
+    finally:
+        if os.path.exists(temp):
+            os.remove(temp)
+    _fsync_directory(os.path.dirname(os.path.abspath(path)))
 
 
 def _json_bytes(obj):
@@ -158,7 +167,8 @@ def prepare_run_dir(out_dir, resume=False, overwrite=False):
     """Create `out_dir` if needed and refuse to mix a new run into an old one.
 
     A directory holding any of RUN_FILES needs `resume=True` (continue it) or `overwrite=True`
-    (replace those files as the new run writes them; nothing is deleted). Other files are ignored.
+    (the new run replaces those files as it writes them, and its first checkpoint supersedes the
+    old run's, which are then deleted). Other files are ignored.
     """
     os.makedirs(out_dir, exist_ok=True)
     found = existing_run_files(out_dir)
@@ -166,6 +176,63 @@ def prepare_run_dir(out_dir, resume=False, overwrite=False):
         raise RunExistsError(
             f"{out_dir} already holds a training run ({', '.join(found)}). Pass resume=True to continue "
             f"it, overwrite=True to replace it, or choose another out_dir.")
+
+
+# ---- pointers and paths -------------------------------------------------------------------------
+
+def _read_pointer(pointer):
+    """The checkpoint folder that the pointer file `pointer` names."""
+    data = read_json(pointer, "checkpoint pointer")
+    name = data.get("checkpoint") if isinstance(data, dict) else None
+    if not isinstance(name, str) or name in ("", ".", "..") or os.path.basename(name) != name:
+        raise CheckpointError(f"{pointer} is not a checkpoint pointer: it must be "
+                              f'{{"checkpoint": "<folder name in the same directory>"}}.')
+    return os.path.join(os.path.dirname(pointer), name)
+
+
+def _is_checkpoint_folder(path):
+    return any(os.path.isfile(os.path.join(path, name)) for name in FOLDER_FILES.values())
+
+
+def resolve_prefix(path):
+    """The checkpoint that `path` means, as a prefix (e.g. run/last) or a checkpoint folder.
+
+    Accepts a run directory (-> its "last" checkpoint), a prefix, a pointer (run/last.ckpt.json),
+    a checkpoint folder or one of its files, and the files of a 0.1 checkpoint (run/best.pdparams).
+    """
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        return path if _is_checkpoint_folder(path) else os.path.join(path, "last")
+    folder, name = os.path.split(path)
+    if name in FOLDER_FILES.values() and _is_checkpoint_folder(folder or os.curdir):
+        return folder or os.curdir
+    for suffix in (POINTER_SUFFIX,) + tuple(LEGACY_SUFFIXES.values()):
+        if path.endswith(suffix):
+            return path[:-len(suffix)]
+    return path
+
+
+def checkpoint_paths(path):
+    """{"pdparams": ..., "pdopt": ..., "meta": ...}: the files of the checkpoint at `path`.
+
+    `path` is anything `resolve_prefix` accepts; a pointer is followed to its folder, and a prefix
+    without pointer gives the file names of a 0.1 checkpoint (which may not exist).
+    """
+    prefix = resolve_prefix(path)
+    if os.path.isdir(prefix):
+        folder = prefix
+    elif os.path.isfile(prefix + POINTER_SUFFIX):
+        folder = _read_pointer(prefix + POINTER_SUFFIX)
+    else:
+        return {key: prefix + suffix for key, suffix in LEGACY_SUFFIXES.items()}
+    return {key: os.path.join(folder, name) for key, name in FOLDER_FILES.items()}
+
+
+def checkpoint_exists(path):
+    """Whether a checkpoint is stored at `path` (a pointer counts even if its folder is damaged)."""
+    prefix = resolve_prefix(path)
+    return (os.path.isdir(prefix) or os.path.isfile(prefix + POINTER_SUFFIX)
+            or os.path.isfile(prefix + LEGACY_SUFFIXES["pdparams"]))
 
 
 # ---- saving -------------------------------------------------------------------------------------
@@ -180,54 +247,107 @@ def _sha256(data):
     return hashlib.sha256(data).hexdigest()
 
 
-def checkpoint_paths(prefix):
-    """{"pdparams": ..., "pdopt": ..., "meta": ...} for a checkpoint prefix such as run/last."""
-    prefix = os.fspath(prefix)
-    return {"pdparams": prefix + ".pdparams", "pdopt": prefix + ".pdopt", "meta": prefix + ".meta.json"}
+def _referenced(directory):
+    """Names of the folders that the pointers in `directory` name; None if a pointer is unreadable."""
+    names = set()
+    for entry in os.listdir(directory):
+        if entry.endswith(POINTER_SUFFIX):
+            try:
+                names.add(os.path.basename(_read_pointer(os.path.join(directory, entry))))
+            except (CheckpointError, OSError):
+                return None
+    return names
 
 
-def save_checkpoint(prefix, model, optimizer, meta):
-    """Save model and optimizer state at `prefix` (e.g. "run/last") with metadata; return the metadata.
+def _remove(path):
+    if os.path.isdir(path):
+        shutil.rmtree(path, ignore_errors=True)
+    elif os.path.exists(path):
+        os.remove(path)
+
+
+def _new_folder_name(directory, epoch):
+    """A free ckpt-* name for a checkpoint of `epoch`; an unreferenced folder of that name is stale."""
+    base = FOLDER_PREFIX + (f"epoch{epoch:04d}" if isinstance(epoch, int) else "checkpoint")
+    referenced = _referenced(directory)
+    for n in range(1, 10 ** 6):
+        name = base if n == 1 else f"{base}-{n}"
+        path = os.path.join(directory, name)
+        if os.path.exists(path) and referenced is not None and name not in referenced:
+            _remove(path)
+        if not os.path.exists(path):
+            return name
+    raise CheckpointError(f"no free checkpoint folder name {base}-<n> in {directory}")
+
+
+def _remove_unreferenced(directory):
+    """Delete ckpt-* folders that no pointer names and leftovers of interrupted writes."""
+    referenced = _referenced(directory)
+    if referenced is None:      # keep everything rather than guess which folder a broken pointer meant
+        return
+    for entry in os.listdir(directory):
+        stale = entry.startswith(FOLDER_PREFIX) and entry not in referenced
+        if stale or (entry.startswith(".") and entry.endswith(PARTIAL_SUFFIX)):
+            _remove(os.path.join(directory, entry))
+
+
+def _write_folder(directory, files):
+    """Write {file name: bytes} into a new temporary folder in `directory`, synced; return its path."""
+    temp = tempfile.mkdtemp(dir=directory, prefix="." + FOLDER_PREFIX, suffix=PARTIAL_SUFFIX)
+    try:
+        os.chmod(temp, 0o777 & ~_umask())      # mkdtemp creates 0700; give the folder the usual mode
+        for name, data in files.items():
+            with open(os.path.join(temp, name), "wb") as f:
+                _write_synced(f, data)
+        _fsync_directory(temp)
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
+    return temp
+
+
+def save_checkpoint(prefix, model, optimizer, meta, also=()):
+    """Save model and optimizer state as a checkpoint at `prefix` (e.g. "run/last"); return the metadata.
+
+    Writes a new folder run/ckpt-epoch<N>, then points the pointer of each name in `also` (e.g.
+    ("best",)) and then run/last.ckpt.json at it, then deletes the folders no pointer names any more.
 
     Args:
-        prefix: path without suffix; the directory must exist.
+        prefix: directory and name of the checkpoint; the directory must exist.
         model: the `paddle.nn.Layer` (unwrapped, not `paddle.DataParallel`).
         optimizer: its optimizer (the LR scheduler state travels inside its state dict).
         meta: JSON-serialisable dict (epoch, config, model name, history, ...); format_version,
             model class, parameter count, checksums and parameter-name map are added here.
+        also: more names in the same directory that should point at this checkpoint.
     """
+    directory, name = os.path.split(os.path.abspath(os.fspath(prefix)))
     params = _paddle_bytes(model.state_dict())
     opt = _paddle_bytes(optimizer.state_dict())
     meta = dict(meta, format_version=FORMAT_VERSION,
                 model_class=type(model).__name__, num_params=count_parameters(model),
                 optimizer_class=type(optimizer).__name__,
-                param_names={name: p.name for name, p in model.named_parameters()},
+                param_names={n: p.name for n, p in model.named_parameters()},
                 sha256={"pdparams": _sha256(params), "pdopt": _sha256(opt)})
-    paths = checkpoint_paths(prefix)
-    temps = []
+    temp = _write_folder(directory, {FOLDER_FILES["pdparams"]: params, FOLDER_FILES["pdopt"]: opt,
+                                     FOLDER_FILES["meta"]: _json_bytes(meta)})
     try:
-        for data, key in ((params, "pdparams"), (opt, "pdopt"), (_json_bytes(meta), "meta")):
-            temps.append((_write_temp(paths[key], data), paths[key]))
-    except BaseException:
-        for temp, _ in temps:
-            os.remove(temp)
-        raise
-    _commit(temps)
+        folder = _new_folder_name(directory, meta.get("epoch"))
+        os.replace(temp, os.path.join(directory, folder))
+    finally:
+        if os.path.exists(temp):
+            shutil.rmtree(temp, ignore_errors=True)
+    _fsync_directory(directory)
+    pointer = _json_bytes({"checkpoint": folder, "epoch": meta.get("epoch")})
+    with _interrupts_deferred():
+        for tag in tuple(also) + (name,):       # `name` last: "last" never gets ahead of "best"
+            atomic_write_bytes(os.path.join(directory, tag + POINTER_SUFFIX), pointer)
+            for suffix in LEGACY_SUFFIXES.values():      # a 0.1 checkpoint of this name is superseded
+                _remove(os.path.join(directory, tag + suffix))
+        _remove_unreferenced(directory)
     return meta
 
 
 # ---- loading ------------------------------------------------------------------------------------
-
-def resolve_prefix(path):
-    """Accept a run directory (-> its "last" checkpoint), a prefix, or any of the checkpoint files."""
-    path = os.fspath(path)
-    if os.path.isdir(path):
-        return os.path.join(path, "last")
-    for suffix in SUFFIXES:
-        if path.endswith(suffix):
-            return path[:-len(suffix)]
-    return path
-
 
 def _describe(meta):
     if meta is None:
@@ -316,36 +436,61 @@ def _renamed_optimizer_state(state, model, meta, path):
     return renamed
 
 
+def _existing_paths(path):
+    """checkpoint_paths(path), after checking that the weights file exists (FileNotFoundError)."""
+    prefix = resolve_prefix(path)
+    paths = checkpoint_paths(prefix)
+    if os.path.isfile(paths["pdparams"]):
+        return paths
+    if os.path.isfile(prefix + POINTER_SUFFIX):
+        raise FileNotFoundError(
+            f"checkpoint file not found: {paths['pdparams']}, although {prefix + POINTER_SUFFIX} names its "
+            f"folder (was the run folder altered?). Use the run's other checkpoint (best/last) or train again.")
+    raise FileNotFoundError(
+        f"no checkpoint at {prefix}: neither {prefix + POINTER_SUFFIX} nor {paths['pdparams']} exists "
+        f"(ecapaddle.train writes last/best{POINTER_SUFFIX} pointers to {FOLDER_PREFIX}* folders)")
+
+
+def _read_meta(paths):
+    """The checked metadata of a checkpoint, None if it has no metadata file (a bare .pdparams)."""
+    if not os.path.isfile(paths["meta"]):
+        return None
+    meta = read_json(paths["meta"], "checkpoint metadata")
+    version = meta.get("format_version") if isinstance(meta, dict) else None
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise CheckpointError(f"{paths['meta']} has format_version {version!r}; this ecapaddle reads "
+                              f"up to {FORMAT_VERSION}. Upgrade ecapaddle to load it.")
+    missing = [k for k in META_KEYS if k not in meta]
+    if missing:
+        raise CheckpointError(f"{paths['meta']} lacks the keys {missing}; it was not written by "
+                              f"ecapaddle.engine.save_checkpoint.")
+    return meta
+
+
+def read_checkpoint_meta(path):
+    """The metadata of the checkpoint at `path` (anything `load_checkpoint` accepts), without
+    loading any weights; None for a bare .pdparams. Errors as in `load_checkpoint`."""
+    return _read_meta(_existing_paths(path))
+
+
 def load_checkpoint(model, path, optimizer=None):
     """Load weights (and optionally optimizer + LR scheduler state) into `model`; return the metadata.
 
     Args:
         model: the `paddle.nn.Layer` to fill; it must have the checkpoint's architecture.
-        path: a run directory (its "last" checkpoint), a prefix like "run/best", or one of the
-            checkpoint's files. A .pdparams without .meta.json (e.g. saved by the notebook) is
-            accepted for the weights alone.
+        path: a run directory (its "last" checkpoint), a prefix like "run/best", a pointer
+            (run/best.ckpt.json), a checkpoint folder or one of its files, or a checkpoint of
+            ecapaddle 0.1 (run/best.pdparams). A .pdparams without metadata (e.g. saved by the
+            notebook) is accepted for the weights alone.
         optimizer: if given, an optimizer over `model.parameters()` of the same type as the run's.
 
     Returns the metadata dict (None for a bare .pdparams). Raises FileNotFoundError (missing
     files), CheckpointError (corrupt/truncated files, newer format) or CheckpointMismatchError
-    (weights of another model, optimizer state of another run), each naming the file.
+    (weights of another model, optimizer state of another run), each naming the file. Nothing is
+    loaded into `model` or `optimizer` unless all checks pass.
     """
-    prefix = resolve_prefix(path)
-    paths = checkpoint_paths(prefix)
-    if not os.path.isfile(paths["pdparams"]):
-        raise FileNotFoundError(
-            f"no checkpoint at {prefix}: {paths['pdparams']} does not exist "
-            f"(expected {prefix}.pdparams/.pdopt/.meta.json as written by ecapaddle.train)")
-    meta = read_json(paths["meta"], "checkpoint metadata") if os.path.isfile(paths["meta"]) else None
-    if meta is not None:
-        version = meta.get("format_version")
-        if not isinstance(version, int) or version > FORMAT_VERSION:
-            raise CheckpointError(f"{paths['meta']} has format_version {version!r}; this ecapaddle reads "
-                                  f"up to {FORMAT_VERSION}. Upgrade ecapaddle to load it.")
-        missing = [k for k in META_KEYS if k not in meta]
-        if missing:
-            raise CheckpointError(f"{paths['meta']} lacks the keys {missing}; it was not written by "
-                                  f"ecapaddle.engine.save_checkpoint.")
+    paths = _existing_paths(path)
+    meta = _read_meta(paths)
     sha = meta["sha256"] if meta is not None else {}
     state = _read_paddle_file(paths["pdparams"], sha.get("pdparams"), paths["meta"])
     check_state_dict(model, state, source=f"{paths['pdparams']} is {_describe(meta)}")

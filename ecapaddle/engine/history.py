@@ -4,7 +4,7 @@ Schema (format_version 1):
     format_version  int
     model           {name, class, params}
     config          the full TrainConfig as a dict
-    env             {paddle, device, gpu, cpu_model, cpu_count, OMP_NUM_THREADS, MKL_DEBUG_CPU_TYPE,
+    env             {paddle, device, gpu, cpu_model, cpu_count, threads, OMP_NUM_THREADS, MKL_DEBUG_CPU_TYPE,
                      FLAGS_use_mkldnn, python, ecapaddle, world_size}
     data            {train_size, val_size, ...whatever the caller passed as data_info}
     steps           [{step, epoch, loss, lr}] every `log_every` batches; step counts optimizer
@@ -27,6 +27,8 @@ import platform
 
 import paddle
 
+from .._version import __version__
+from ..runtime import available_cores, num_threads
 from .checkpoint import read_json, write_json
 
 FORMAT_VERSION = 1
@@ -54,11 +56,6 @@ def _cpu_model():
     return platform.processor() or None
 
 
-def _ecapaddle_version():
-    from .. import __version__   # late: ecapaddle/__init__ imports this package
-    return __version__
-
-
 def environment_info(world_size=1):
     """Where a run happened: versions, device, CPU and the runtime settings that change its speed."""
     device = paddle.get_device()
@@ -67,12 +64,13 @@ def environment_info(world_size=1):
         "device": device,
         "gpu": paddle.device.cuda.get_device_name() if device.startswith("gpu") else None,
         "cpu_model": _cpu_model(),
-        "cpu_count": os.cpu_count(),
+        "cpu_count": available_cores(),
+        "threads": num_threads(),
         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
         "MKL_DEBUG_CPU_TYPE": os.environ.get("MKL_DEBUG_CPU_TYPE"),
         "FLAGS_use_mkldnn": os.environ.get("FLAGS_use_mkldnn"),
         "python": platform.python_version(),
-        "ecapaddle": _ecapaddle_version(),
+        "ecapaddle": __version__,
         "world_size": world_size,
     }
 

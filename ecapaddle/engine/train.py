@@ -4,9 +4,11 @@ Recipe: Adam (L2 weight decay through its `weight_decay` argument), CosineAnneal
 steps and stepped every batch, label-smoothing cross entropy, validation after every epoch,
 best and last checkpoints. Added here: each epoch's randomness (shuffle order, dropout, random
 augmentation, mixup) is derived from (seed, epoch), so a run resumed at an epoch boundary
-repeats the uninterrupted run exactly on CPU; atomic checkpoints; a history JSON; a clear error
-on a non-finite loss; Ctrl-C that leaves a resumable run; AMP on GPU; multi-process data
-parallel under `python -m paddle.distributed.launch`.
+repeats the uninterrupted run exactly on CPU; crash-proof checkpoints; a history JSON; a clear
+error on a non-finite loss; Ctrl-C that leaves a resumable run; AMP on GPU (loss in float32,
+overflowing steps skipped by the loss scaler); no host synchronisation per step (losses are read
+every `log_every` batches); multi-process data parallel under `python -m paddle.distributed.launch`.
+Progress: tqdm bars on a terminal; plain lines without carriage returns in log files and CI.
 """
 import dataclasses
 import io
@@ -23,12 +25,14 @@ from tqdm.auto import tqdm
 
 from ..losses import LabelSmoothingCrossEntropy
 from ..utils import count_parameters, seed_everything
-from .checkpoint import atomic_write_bytes, load_checkpoint, prepare_run_dir, save_checkpoint, write_json
-from .evaluate import check_labels, evaluate
+from .checkpoint import (atomic_write_bytes, checkpoint_exists, load_checkpoint, prepare_run_dir,
+                         read_checkpoint_meta, save_checkpoint, write_json)
+from .evaluate import bars_wanted, check_labels, evaluate
 from .history import environment_info, new_history, save_history
 
 # config fields that may change when a run is resumed (they do not change the numbers)
 RESUMABLE_CHANGES = ("progress", "num_workers")
+LINE_EVERY_LOGS = 10     # without a terminal, a progress line every 10 * log_every batches
 
 
 @dataclass
@@ -43,7 +47,9 @@ class TrainConfig:
         weight_decay: L2 coefficient given to `paddle.optimizer.Adam(weight_decay=...)`.
         label_smoothing: epsilon of the label-smoothing cross entropy.
         seed: base seed; epoch e uses seeds derived from (seed, e).
-        log_every: record the training loss every this many batches (notebook: 10).
+        log_every: record the training loss every this many batches (notebook: 10). Losses stay
+            on the device in between, so a NaN/inf loss is detected up to log_every - 1 batches
+            late (always before the epoch's checkpoint is written).
         num_workers: DataLoader worker processes. Default 0, not the notebook's 4: on the 2-core
             CPU machines of this project worker processes compete with the compute threads, and
             with 0 the augmentation runs in the main process under the per-epoch seeds, which is
@@ -54,7 +60,8 @@ class TrainConfig:
         mixup_mode: "mixup" or "cutmix", passed to `ecapaddle.data.mixup.mix_batch` (checked
             only when mixup is on).
         amp: float16 autocast + loss scaling: False, True (needs a GPU) or "auto" (on iff a GPU is used).
-        progress: tqdm bars and one summary line per epoch (main process only).
+        progress: one summary line per epoch (main process only), with tqdm bars when the output
+            is a terminal, else a plain line every 10 * log_every batches (step, loss, lr, img/s).
         eval_batch_size: batch size for validation; None uses batch_size.
     """
     epochs: int = 50
@@ -112,14 +119,14 @@ class TrainConfig:
 
 
 class NonFiniteLossError(FloatingPointError):
-    """The training loss became NaN or infinite; the weights were not updated with it."""
+    """The (float32) training loss became NaN or infinite; the epoch is not saved."""
 
     def __init__(self, epoch, step, loss, lr):
         self.epoch, self.step, self.loss, self.lr = epoch, step, loss, lr
         super().__init__(
             f"training loss is {loss} at epoch {epoch}, step {step} (lr {lr:.3g}); training stopped "
-            f"before updating the weights. The last checkpoint of a completed epoch is kept. Usual causes: "
-            f"a learning rate too high, bad input data (NaN pixels), or float16 overflow with amp.")
+            f"and this epoch was not saved: the last checkpoint of a completed epoch is kept. Usual causes: "
+            f"a learning rate too high, bad input data (NaN pixels), or float16 overflow in the forward pass with amp.")
 
 
 def epoch_seed(seed, epoch, rank=0):
@@ -166,6 +173,7 @@ class _Run:
         self.config, self.out_dir = config, out_dir
         self.is_main = self.rank == 0
         self.show = config.progress and self.is_main
+        self.bars = self.show and bars_wanted()
         self.model = model
         self.net = paddle.DataParallel(model) if self.world > 1 else model
         self.val_set = val_set
@@ -195,21 +203,25 @@ class _Run:
     def path(self, name):
         return os.path.join(self.out_dir, name)
 
+    def say(self, text):
+        """Print a progress line (main process, progress on); above the bars on a terminal."""
+        if self.show:
+            tqdm.write(text)
+            sys.stdout.flush()
+
     def resume(self):
         """Continue from out_dir/last if it exists; return the first epoch to run."""
         prefix = self.path("last")
-        if not os.path.isfile(prefix + ".pdparams"):
-            if self.show:
-                tqdm.write(f"resume: no checkpoint in {self.out_dir} yet, starting from epoch 1")
+        if not checkpoint_exists(prefix):
+            self.say(f"resume: no checkpoint in {self.out_dir} yet, starting from epoch 1")
             return 1
+        _check_resumable(self.config, read_checkpoint_meta(prefix), prefix)    # before loading anything
         meta = load_checkpoint(self.model, prefix, self.optimizer)
-        _check_resumable(self.config, meta, prefix)
         if self.scaler is not None and meta.get("scaler"):
             self.scaler.load_state_dict(meta["scaler"])
         self.history.update({k: meta["history"][k] for k in ("steps", "epochs", "best", "total_time_s")})
         self.global_step = meta["global_step"]
-        if self.show:
-            tqdm.write(f"resume: continuing {prefix} after epoch {meta['epoch']}")
+        self.say(f"resume: continuing {prefix} after epoch {meta['epoch']}")
         return meta["epoch"] + 1
 
     def save(self, epoch, improved, num_classes):
@@ -219,14 +231,17 @@ class _Run:
                 "val_acc": self.history["epochs"][-1]["val_acc"], "config": self.config.to_dict(),
                 "scaler": {k: v.tolist() if hasattr(v, "tolist") else v for k, v in scaler.items()},  # JSON
                 "history": self.history}
-        if improved:
-            save_checkpoint(self.path("best"), self.model, self.optimizer, meta)
-        save_checkpoint(self.path("last"), self.model, self.optimizer, meta)
+        save_checkpoint(self.path("last"), self.model, self.optimizer, meta, also=("best",) if improved else ())
         save_history(self.history, self.path("history.json"))
 
     # ---- one epoch ----
-    def _forward_loss(self, images, labels, mixer):
-        """(logits, loss, labels_a, labels_b, lam); without mixup labels_b is labels_a and lam 1."""
+    def _forward_loss(self, images, labels, mixer, check):
+        """(logits, loss, labels_a, labels_b, lam); without mixup labels_b is labels_a and lam 1.
+
+        The loss is computed in float32 from float32 logits, also under AMP. With `check` the
+        labels are compared with the model's outputs on the host (a synchronisation, so only for
+        the first batch of an epoch; Paddle's kernels reject out-of-range labels later on).
+        """
         if mixer is not None:
             mix_batch, mixed_loss, rng = mixer
             images, labels_a, labels_b, lam = mix_batch(images, labels, self.config.mixup_alpha,
@@ -235,24 +250,41 @@ class _Run:
             labels_a, labels_b, lam = labels, labels, 1.0
         with paddle.amp.auto_cast(enable=self.amp):
             logits = self.net(images)
+        if logits.dtype != paddle.float32:
+            logits = logits.astype("float32")
+        if check:
             check_labels(labels.numpy(), logits.shape[1])
-            if mixer is not None:
-                loss = mixed_loss(self.criterion, logits, labels_a, labels_b, lam)
-            else:
-                loss = self.criterion(logits, labels_a)
+        if mixer is not None:
+            loss = mixed_loss(self.criterion, logits, labels_a, labels_b, lam)
+        else:
+            loss = self.criterion(logits, labels_a)
         return logits, loss, labels_a, labels_b, lam
 
-    def _step_loss(self, loss_value):
-        """The loss of the whole (global) batch: the mean over processes of their local losses.
+    def _optimizer_step(self, loss):
+        """Backward and update. Under AMP the scaler skips a step whose float16 gradients
+        overflowed (and lowers its scale); that is not an error."""
+        if self.scaler is not None:
+            self.scaler.scale(loss).backward()
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            loss.backward()
+            self.optimizer.step()
+        self.optimizer.clear_grad()
+        self.scheduler.step()
+        self.global_step += 1
+
+    def _global_losses(self, local):
+        """The losses of the whole (global) batches: the mean over processes of their local losses.
 
         Under several processes this also makes them all see a NaN together and stop together
         (a process stopping alone would leave the others waiting forever).
         """
         if self.world == 1:
-            return loss_value
-        total = paddle.to_tensor([loss_value], dtype="float64")
+            return local
+        total = paddle.to_tensor(local, dtype="float64")
         dist.all_reduce(total)
-        return total.item() / self.world
+        return [value / self.world for value in total.numpy().tolist()]
 
     def _mixer(self, epoch):
         if self.config.mixup_alpha <= 0:
@@ -260,50 +292,77 @@ class _Run:
         from ..data.mixup import mix_batch, mixed_loss   # the engine needs ecapaddle.data only for mixup
         return mix_batch, mixed_loss, np.random.default_rng(epoch_seed(self.config.seed, epoch, self.rank))
 
+    def _read_back(self, epoch, pending, sums):
+        """Read the pending batches' losses and correct counts from the device (one synchronisation),
+        add them to `sums`, record the logged steps; raise NonFiniteLossError on a NaN/inf loss."""
+        local = paddle.stack([p["loss"] for p in pending]).numpy().tolist()
+        counts = paddle.stack([c for p in pending for c in p["correct"]]).numpy().reshape(len(pending), 2)
+        for entry, local_loss, step_loss, (count_a, count_b) in zip(
+                pending, local, self._global_losses(local), counts.tolist()):
+            if not math.isfinite(step_loss):
+                raise NonFiniteLossError(epoch, entry["step"], step_loss, entry["lr"])
+            lam, n = entry["lam"], entry["n"]
+            sums["correct"] += lam * count_a + (1 - lam) * count_b
+            sums["loss"] += local_loss * n      # local sums, added over processes after the epoch
+            sums["seen"] += n
+            if entry["log"]:
+                self.history["steps"].append(
+                    {"step": entry["step"], "epoch": epoch, "loss": step_loss, "lr": entry["lr"]})
+        pending.clear()
+
     def train_epoch(self, epoch):
-        """One pass over the training set; returns (mean loss, accuracy, images/s)."""
+        """One pass over the training set; returns (mean loss, accuracy, images/s).
+
+        Losses and correct counts stay on the device and are read every `log_every` batches and
+        at the end of the epoch, not after every batch.
+        """
         self.net.train()
         mixer = self._mixer(epoch)
-        loss_sum = correct = seen = 0.0
+        log_every = self.config.log_every
+        sums = {"loss": 0.0, "correct": 0.0, "seen": 0}
+        pending = []
         start = time.perf_counter()
+        line = {"loss": 0.0, "seen": 0, "time": start}      # since the last plain progress line
         # a bar updated by hand: tqdm.auto given the loader itself would call iter() on it twice, and
         # the orphan Paddle iterator's prefetch thread would race for the sampler and the RNGs
         bar = tqdm(total=self.steps_per_epoch, desc=f"epoch {epoch}/{self.config.epochs}", leave=False,
-                   disable=not self.show)
+                   disable=not self.bars)
         for batch_index, (images, labels) in enumerate(self.loader):
             labels = labels.reshape([-1])
             lr = self.optimizer.get_lr()
-            logits, loss, labels_a, labels_b, lam = self._forward_loss(images, labels, mixer)
-            loss_value = float(loss)
-            step_loss = self._step_loss(loss_value)
-            if not math.isfinite(step_loss):
-                raise NonFiniteLossError(epoch, self.global_step + 1, step_loss, lr)
-            if self.scaler is not None:
-                self.scaler.scale(loss).backward()
-                self.scaler.step(self.optimizer)
-                self.scaler.update()
-            else:
-                loss.backward()
-                self.optimizer.step()
-            self.optimizer.clear_grad()
-            self.scheduler.step()
-            self.global_step += 1
-            preds = logits.argmax(axis=1).numpy()
-            n = len(preds)
-            correct += lam * (preds == labels_a.numpy()).sum() + (1 - lam) * (preds == labels_b.numpy()).sum()
-            loss_sum += loss_value * n      # local sums, added over processes after the epoch
-            seen += n
-            if batch_index % self.config.log_every == 0:
-                self.history["steps"].append(
-                    {"step": self.global_step, "epoch": epoch, "loss": step_loss, "lr": lr})
-                bar.set_postfix(loss=f"{step_loss:.4f}", lr=f"{lr:.2e}", refresh=False)
+            logits, loss, labels_a, labels_b, lam = self._forward_loss(images, labels, mixer,
+                                                                       check=batch_index == 0)
+            self._optimizer_step(loss)
+            preds = logits.argmax(axis=1)
+            correct_a = (preds == labels_a).astype("int64").sum()
+            correct_b = correct_a if labels_b is labels_a else (preds == labels_b).astype("int64").sum()
+            pending.append({"step": self.global_step, "lr": lr, "lam": lam, "n": preds.shape[0],
+                            "loss": loss.detach(), "correct": (correct_a, correct_b),
+                            "log": batch_index % log_every == 0})
+            if (batch_index + 1) % log_every == 0 or batch_index + 1 == self.steps_per_epoch:
+                self._read_back(epoch, pending, sums)
+                last = self.history["steps"][-1] if self.history["steps"] else None
+                if last is not None and last["epoch"] == epoch:
+                    bar.set_postfix(loss=f"{last['loss']:.4f}", lr=f"{last['lr']:.2e}", refresh=False)
+                if self.show and not self.bars and (batch_index + 1) % (LINE_EVERY_LOGS * log_every) == 0:
+                    self._progress_line(epoch, batch_index + 1, lr, sums, line)
             bar.update()
         bar.close()
+        loss_sum, correct, seen = sums["loss"], sums["correct"], sums["seen"]
         if self.world > 1:
             totals = paddle.to_tensor([loss_sum, correct, seen], dtype="float64")
             dist.all_reduce(totals)
             loss_sum, correct, seen = totals.numpy().tolist()
         return loss_sum / seen, float(correct / seen), seen / (time.perf_counter() - start)
+
+    def _progress_line(self, epoch, batches, lr, sums, line):
+        """A plain progress line: mean loss (this process) and images/s (all processes) since the last one."""
+        now = time.perf_counter()
+        seen = sums["seen"] - line["seen"]
+        self.say(f"epoch {epoch}/{self.config.epochs} step {batches}/{self.steps_per_epoch} "
+                 f"(global {self.global_step}): loss {(sums['loss'] - line['loss']) / seen:.4f}, "
+                 f"lr {lr:.2e}, {seen * self.world / (now - line['time']):.0f} img/s")
+        line.update(loss=sums["loss"], seen=sums["seen"], time=now)
 
     def test(self, test_set):
         """Evaluate the final weights (and the best-on-validation ones) once on `test_set`.
@@ -313,10 +372,10 @@ class _Run:
         (float16), small enough to commit (about 150 kB for 10,000 images).
         """
         kwargs = dict(batch_size=self.config.eval_batch_size or self.config.batch_size, loss_fn=self.criterion,
-                      num_workers=self.config.num_workers, amp=self.amp, progress=self.show)
+                      num_workers=self.config.num_workers, amp=self.amp, progress=self.bars)
         final = evaluate(self.model, test_set, keep_probs=True, **kwargs)
         result = {"n": final["n"], "final": _summary(final), "best": None}
-        if self.out_dir is not None and os.path.isfile(self.path("best.pdparams")):
+        if self.out_dir is not None and checkpoint_exists(self.path("best")):
             load_checkpoint(self.model, self.path("best"))
             result["best"] = {"epoch": self.history["best"]["epoch"], **_summary(evaluate(self.model, test_set, **kwargs))}
             load_checkpoint(self.model, self.path("last"))      # leave the model with its final weights
@@ -329,10 +388,9 @@ class _Run:
                 top5_class=top5.astype(np.uint8),
                 top5_prob=np.take_along_axis(final["probs"], top5, axis=1).astype(np.float16)))
             save_history(self.history, self.path("history.json"))
-        if self.show:
-            best = result["best"]
-            tqdm.write(f"test ({result['n']} images): final weights acc {result['final']['acc']:.4f}"
-                       + (f", best-on-validation weights (epoch {best['epoch']}) acc {best['acc']:.4f}" if best else ""))
+        best = result["best"]
+        self.say(f"test ({result['n']} images): final weights acc {result['final']['acc']:.4f}"
+                 + (f", best-on-validation weights (epoch {best['epoch']}) acc {best['acc']:.4f}" if best else ""))
 
     def run_epoch(self, epoch):
         start = time.perf_counter()
@@ -344,7 +402,7 @@ class _Run:
         val = evaluate(self.model, self.val_set,
                        batch_size=self.config.eval_batch_size or self.config.batch_size,
                        loss_fn=self.criterion, num_workers=self.config.num_workers, amp=self.amp,
-                       progress=self.show)
+                       progress=self.bars)
         record = {"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
                   "val_loss": val["loss"], "val_acc": val["acc"], "lr": lr,
                   "time_s": time.perf_counter() - start, "train_img_s": train_img_s,
@@ -357,11 +415,10 @@ class _Run:
             history["best"] = {"epoch": epoch, "val_acc": record["val_acc"]}
         if self.out_dir is not None and self.is_main:
             self.save(epoch, improved, num_classes=len(val["per_class_acc"]))
-        if self.show:
-            tqdm.write(f"epoch {epoch}/{self.config.epochs}: "
-                       f"train loss {train_loss:.4f} acc {train_acc:.4f} | "
-                       f"val loss {val['loss']:.4f} acc {val['acc']:.4f} | {record['time_s']:.1f} s, "
-                       f"train {train_img_s:.0f} img/s, val {val['img_s']:.0f} img/s")
+        self.say(f"epoch {epoch}/{self.config.epochs}: "
+                 f"train loss {train_loss:.4f} acc {train_acc:.4f} | "
+                 f"val loss {val['loss']:.4f} acc {val['acc']:.4f} | {record['time_s']:.1f} s, "
+                 f"train {train_img_s:.0f} img/s, val {val['img_s']:.0f} img/s")
 
 
 def _summary(result):
@@ -395,11 +452,12 @@ def train(model, train_set, val_set, config=None, out_dir=None, resume=False, ov
             building it (`ecapaddle.seed_everything(config.seed)`) for a repeatable initialisation.
         train_set, val_set: `paddle.io.Dataset`s of (image float32 [3, H, W], int64 label) items.
         config: a `TrainConfig`; None uses the notebook's recipe.
-        out_dir: where checkpoints (best/last .pdparams/.pdopt/.meta.json), config.json and
+        out_dir: where checkpoints (best/last pointers to ckpt-* folders), config.json and
             history.json go (see ecapaddle.engine.checkpoint); None saves nothing.
         resume: continue the run in out_dir from its last completed epoch (starts at epoch 1 if it
             has none yet). The config must match the saved one except for RESUMABLE_CHANGES.
-        overwrite: let a new run replace the run files in out_dir (no file is deleted).
+        overwrite: let a new run replace the run files in out_dir (the old run's checkpoints are
+            deleted once the new run's first checkpoint supersedes them; other files stay).
         model_name: the name in history and checkpoints (e.g. "alexnet_eca"); default the class name.
         data_info: extra JSON-serialisable facts about the data, stored in history["data"].
         test_set: optional held-out test set, evaluated once after the last epoch with the final
@@ -432,6 +490,8 @@ def train(model, train_set, val_set, config=None, out_dir=None, resume=False, ov
             dist.barrier()     # everyone has checked and loaded before the main process writes
         if run.is_main:
             write_json(run.path("config.json"), config.to_dict())
+            if first_epoch > 1:      # a crash may have come between a checkpoint and its history.json
+                save_history(run.history, run.path("history.json"))
     epoch = first_epoch
     try:
         for epoch in range(first_epoch, config.epochs + 1):

@@ -8,9 +8,8 @@ import numbers
 
 import paddle
 import paddle.nn as nn
-import paddle.nn.functional as F
 
-ADAPTIVE_AVG_POOL = {3: F.adaptive_avg_pool1d, 4: F.adaptive_avg_pool2d, 5: F.adaptive_avg_pool3d}
+from .gate import ChannelGate
 
 PADDINGS = ("zeros", "circular")
 
@@ -46,7 +45,7 @@ def _check_kernel_size(kernel_size):
             f"or pass channels=C to derive it with the adaptive rule")
 
 
-class ECA(nn.Layer):
+class ECA(ChannelGate):
     """Efficient Channel Attention (ECA-Net, CVPR 2020).
 
     For x of shape [N, C, *spatial] (spatial = (L,), (H, W) or (D, H, W)):
@@ -73,8 +72,9 @@ class ECA(nn.Layer):
     Shapes: input [N, C, L], [N, C, H, W] or [N, C, D, H, W]; output the same shape.
     """
 
+    any_channels = True
+
     def __init__(self, channels=None, kernel_size=None, gamma=2, b=1, padding="zeros"):
-        super().__init__()
         if padding not in PADDINGS:
             raise ValueError(f"ECA padding must be one of {PADDINGS}, got {padding!r}")
         if kernel_size is None and channels is None:
@@ -84,26 +84,17 @@ class ECA(nn.Layer):
         if kernel_size is None:
             kernel_size = eca_kernel_size(channels, gamma, b)
         _check_kernel_size(kernel_size)
-        self.channels = channels
+        super().__init__(channels)
         self.kernel_size = int(kernel_size)
         self.padding = padding
         self.conv = nn.Conv1D(1, 1, self.kernel_size, padding=(self.kernel_size - 1) // 2,
                               padding_mode=padding, bias_attr=False)
 
-    def attention(self, x):
-        """The channel weights sigmoid(conv(pool(x))), shape [N, C, 1, ...] (broadcastable to x)."""
-        self._check_input(x)
-        # Adaptive average pooling, not x.mean(axis=[2, 3]): in Paddle 3.3 the CPU backward of a
-        # mean over two axes is ~15x slower, and under Paddle Inference (oneDNN) it made AlexNet-ECA
-        # 3x slower (benchmarks/README.md). Reshapes are free; the notebook's transposes are not needed.
-        pooled = ADAPTIVE_AVG_POOL[x.ndim](x, 1).flatten(1)                  # [N, C]
-        y = self.conv(pooled.unsqueeze(1)).squeeze(1)                        # [N, 1, C] -> [N, C]
-        return F.sigmoid(y).reshape([0, -1] + [1] * (x.ndim - 2))            # [N, C, 1, ...]
+    def excite(self, y):
+        """The 1-D convolution along the channels: y [N, C] -> logits [N, C]."""
+        return self.conv(y.unsqueeze(1)).squeeze(1)                         # [N, 1, C] -> [N, C]
 
-    def forward(self, x):
-        return x * self.attention(x)
-
-    def _check_input(self, x):
+    def check_input(self, x):
         if x.ndim not in (3, 4, 5):
             raise ValueError(
                 f"ECA expects a tensor [N, C, L], [N, C, H, W] or [N, C, D, H, W]; got rank {x.ndim} "

@@ -11,7 +11,7 @@ import paddle.nn as nn
 import paddle.nn.functional as F
 
 from .eca import _check_kernel_size, eca_kernel_size
-from .se import ChannelGate
+from .gate import ChannelGate
 
 
 class ECANS(ChannelGate):

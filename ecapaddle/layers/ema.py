@@ -10,7 +10,7 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
-from .se import check_channels, check_feature_map
+from .gate import check_channels, check_feature_map
 
 
 class EMA(nn.Layer):

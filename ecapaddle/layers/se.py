@@ -1,67 +1,13 @@
-"""SE: Squeeze-and-Excitation, and the pooled channel gate that SE, its variants and ECA share.
+"""SE: Squeeze-and-Excitation (its gate base, `ChannelGate`, is in gate.py).
 
 Hu, Shen, Sun. "Squeeze-and-Excitation Networks". CVPR 2018. https://arxiv.org/abs/1709.01507
 """
 import numbers
 
-import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
-
-def check_channels(channels, layer_name):
-    """Raise a clear error unless `channels` is a positive int."""
-    if isinstance(channels, bool) or not isinstance(channels, numbers.Integral) or channels < 1:
-        raise ValueError(f"{layer_name} needs channels=C, a positive int; got {channels!r}")
-
-
-def check_feature_map(x, channels, layer_name, ranks=(3, 4, 5)):
-    """Raise a clear error unless x is a floating-point [N, C, *spatial] tensor with C = channels."""
-    if x.ndim not in ranks:
-        layouts = {3: "[N, C, L]", 4: "[N, C, H, W]", 5: "[N, C, D, H, W]"}
-        expected = " or ".join(layouts[r] for r in ranks)
-        raise ValueError(
-            f"{layer_name} expects a tensor {expected}; got rank {x.ndim} with shape {list(x.shape)}. "
-            f"Add a batch axis with x.unsqueeze(0) for a single sample.")
-    if not paddle.is_floating_point(x):
-        raise TypeError(f"{layer_name} expects a floating-point tensor, got {x.dtype}; "
-                        f"convert with x.astype('float32')")
-    if x.shape[1] not in (channels, -1):
-        raise ValueError(f"{layer_name} was built for {channels} channels but the input has {x.shape[1]} "
-                         f"(shape {list(x.shape)}); build it with channels={x.shape[1]}")
-
-
-class ChannelGate(nn.Layer):
-    """The pattern shared by SE, its ablation variants and ECA: out = x * sigmoid(excite(pool(x))).
-
-    Subclasses define `excite`, a map from the pooled descriptor y [N, C] to logits [N, C].
-
-    Args:
-        channels: number of input channels C.
-
-    Shapes: input [N, C, L], [N, C, H, W] or [N, C, D, H, W]; output the same shape.
-    """
-
-    def __init__(self, channels):
-        super().__init__()
-        check_channels(channels, type(self).__name__)
-        self.channels = int(channels)
-
-    def excite(self, y):
-        raise NotImplementedError
-
-    def attention(self, x):
-        """The channel weights sigmoid(excite(pool(x))), shape [N, C, 1, ...] (broadcastable to x)."""
-        check_feature_map(x, self.channels, type(self).__name__)
-        pooled = x.mean(axis=list(range(2, x.ndim)), keepdim=True)         # [N, C, 1, ...]
-        logits = self.excite(pooled.reshape([-1, self.channels]))           # [N, C]
-        return F.sigmoid(logits).reshape(pooled.shape)
-
-    def forward(self, x):
-        return x * self.attention(x)
-
-    def extra_repr(self):
-        return f"channels={self.channels}"
+from .gate import ChannelGate
 
 
 class SE(ChannelGate):

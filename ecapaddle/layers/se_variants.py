@@ -18,7 +18,7 @@ import numbers
 
 import paddle.nn as nn
 
-from .se import ChannelGate
+from .gate import ChannelGate
 
 
 class SEVar1(ChannelGate):

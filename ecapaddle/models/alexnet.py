@@ -5,7 +5,8 @@ an optional attention layer and then ReLU, three max-pools, and a 1152-2048-2048
 """
 import paddle.nn as nn
 
-from ..layers.eca import ECA, UnitGateECA, eca_kernel_size
+from ..layers.eca import eca_kernel_size
+from ..layers.factory import create_attention
 
 # (in_channels, out_channels, kernel, stride, padding, max-pool after) per conv stage
 STAGES = (
@@ -39,13 +40,21 @@ class AlexNet(nn.Layer):
     Args:
         num_classes: size of the output layer.
         dropout: dropout probability before the two hidden fully connected layers' outputs.
-        attention: optional factory `attention(channels, stage) -> nn.Layer` called for each of
-            the five conv stages (stage = 0..4); its layer goes after the conv and before ReLU.
-            None gives the plain AlexNet (7,524,042 parameters for 10 classes).
+        attention: the attention after each conv and before its ReLU: a name of
+            `ecapaddle.layers.list_attentions()` ("eca", "se", ...; built by `create_attention(name,
+            channels, **attention_kwargs)`, as `add_attention` builds it), or a factory
+            `attention(channels, stage) -> nn.Layer` called for each of the five conv stages
+            (stage = 0..4). None gives the plain AlexNet (7,524,042 parameters for 10 classes).
+        attention_kwargs: options of a named attention, e.g. {"reduction": 8} for "se".
     """
 
-    def __init__(self, num_classes=10, dropout=0.5, attention=None):
+    def __init__(self, num_classes=10, dropout=0.5, attention=None, attention_kwargs=None):
         super().__init__()
+        if attention_kwargs and not isinstance(attention, str):
+            raise ValueError(f"attention_kwargs given for a model without attention by name: {attention_kwargs}")
+        if isinstance(attention, str):
+            name, options = attention, attention_kwargs or {}
+            attention = lambda channels, stage: create_attention(name, channels, **options)  # noqa: E731
         layers = []
         for stage, (c_in, c_out, kernel, stride, padding, pool) in enumerate(STAGES):
             layers.append(nn.Conv2D(c_in, c_out, kernel, stride=stride, padding=padding))
@@ -101,6 +110,6 @@ class AlexNetECA(AlexNet):
         if len(kernel_sizes) != len(STAGES):
             raise ValueError(f"kernel_sizes needs one size per conv stage ({len(STAGES)}), got {kernel_sizes}")
         self.kernel_sizes = kernel_sizes
-        gate = UnitGateECA if unit_gate else ECA
+        kind = "eca_unitgate" if unit_gate else "eca"
         super().__init__(num_classes, dropout,
-                         attention=lambda c, stage: gate(channels=c, kernel_size=kernel_sizes[stage]))
+                         attention=lambda c, stage: create_attention(kind, c, kernel_size=kernel_sizes[stage]))

@@ -12,12 +12,8 @@ from paddle.vision.models import VGG
 from paddle.vision.models.mobilenetv2 import InvertedResidual
 from paddle.vision.models.resnet import BasicBlock, BottleneckBlock
 
-from ..layers import CECA, ECA, ECANS, EMA, SE, SEGC, SEVar1, SEVar2, SEVar3
+from ..layers import create_attention
 
-ATTENTION_KINDS = {
-    "eca": ECA, "ceca": CECA, "eca_ns": ECANS, "se": SE, "se_var1": SEVar1, "se_var2": SEVar2,
-    "se_var3": SEVar3, "se_gc": SEGC, "ema": EMA,
-}
 NORMS_AND_CONVS = (nn.BatchNorm1D, nn.BatchNorm2D, nn.BatchNorm3D, nn.SyncBatchNorm, nn.GroupNorm,
                    nn.Conv1D, nn.Conv2D, nn.Conv3D)
 SUPPORTED_ARCHITECTURES = (
@@ -36,37 +32,6 @@ def mobilenet_v2_kernel_size(channels):
     return 1 if channels < 96 else 3
 
 
-def attention_factory(kind="eca", **kwargs):
-    """A function channels -> attention layer.
-
-    Args:
-        kind: a name in ATTENTION_KINDS ("eca", "ceca", "eca_ns", "se", "se_var1", "se_var2",
-            "se_var3", "se_gc", "ema") or a callable `kind(channels, **kwargs) -> nn.Layer`.
-        **kwargs: passed to the layer, e.g. kernel_size=5 (ECA), reduction=8 (SE), factor=16 (EMA).
-            kernel_size may also be a function channels -> k, e.g. `mobilenet_v2_kernel_size`.
-    """
-    if isinstance(kind, str):
-        if kind not in ATTENTION_KINDS:
-            raise ValueError(f"unknown attention kind {kind!r}; choose one of {sorted(ATTENTION_KINDS)} "
-                             f"or pass a callable channels -> nn.Layer")
-        build = ATTENTION_KINDS[kind]
-    elif callable(kind):
-        build = kind
-    else:
-        raise TypeError(f"kind must be an attention name or a callable channels -> nn.Layer, got {kind!r}")
-
-    def make(channels):
-        options = dict(kwargs)
-        if callable(options.get("kernel_size")):
-            options["kernel_size"] = options["kernel_size"](channels)
-        layer = build(channels, **options)
-        if not isinstance(layer, nn.Layer):
-            raise TypeError(f"the attention factory returned {type(layer).__name__}, not a paddle.nn.Layer")
-        return layer
-
-    return make
-
-
 def add_attention(model, kind="eca", where=None, **kwargs):
     """Insert an attention layer at every standard place of `model`, in place, and return the model.
 
@@ -80,11 +45,13 @@ def add_attention(model, kind="eca", where=None, **kwargs):
 
     Args:
         model: a paddle.nn.Layer.
-        kind: attention name or factory, see `attention_factory`.
+        kind: an attention name of `ecapaddle.layers.list_attentions()` ("eca", "se", "ema", ...) or a
+            callable `kind(channels, **kwargs) -> nn.Layer`; see `ecapaddle.layers.create_attention`.
         where: for any other model, the places after which to insert attention: a list of
             sublayer names (channels read from the layer's BatchNorm / Conv weight), or a
             predicate `where(name, layer) -> channels (int) | True (read them) | None (skip)`.
-        **kwargs: options of the attention layer, see `attention_factory`.
+        **kwargs: options of the attention layer, e.g. kernel_size=5 (ECA; also a function channels -> k),
+            reduction=8 (SE).
 
     Returns the same model. `model._ecapaddle_attention` lists the names of the new layers
     (as in `model.named_sublayers()`).
@@ -94,10 +61,9 @@ def add_attention(model, kind="eca", where=None, **kwargs):
     if getattr(model, "_ecapaddle_attention", None):
         raise ValueError(f"this model already has attention layers ({len(model._ecapaddle_attention)}, "
                          f"first {model._ecapaddle_attention[0]!r}); build a fresh model to add another kind")
-    make = attention_factory(kind, **kwargs)
     places = _selected_places(model, where) if where is not None else _standard_places(model)
     # Build every layer before touching the model, so that a bad channel count leaves it unchanged.
-    layers = [(place, make(channels)) for place, channels in places]
+    layers = [(place, create_attention(kind, channels, **kwargs)) for place, channels in places]
     names = []
     for place, layer in layers:
         if not model.training:
@@ -122,7 +88,7 @@ def _standard_places(model):
         f"add_attention does not know where to put attention in {type(model).__name__}. Supported: "
         + "; ".join(SUPPORTED_ARCHITECTURES)
         + ". For any other model pass where=[sublayer names] or where=lambda name, layer: channels or None. "
-          "(ecapaddle's AlexNet takes attention directly: AlexNet(attention=...) or AlexNetECA.)")
+          "(ecapaddle's AlexNet takes attention directly: AlexNet(attention='eca') or AlexNetECA.)")
 
 
 def _vgg_places(model):

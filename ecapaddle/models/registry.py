@@ -9,13 +9,8 @@ from functools import partial
 
 from paddle.vision import models as vision
 
-from ..layers import SE
 from .alexnet import AlexNet, AlexNetECA
 from .inject import add_attention, mobilenet_v2_kernel_size
-
-
-def _alexnet_se(**kwargs):
-    return AlexNet(attention=lambda channels, stage: SE(channels), **kwargs)
 
 
 def _vision(builder, attention=None, **attention_defaults):
@@ -35,7 +30,8 @@ MODELS = {
     "alexnet_eca": AlexNetECA,
     "alexnet_eca_adaptive": partial(AlexNetECA, kernel_sizes="adaptive"),
     "alexnet_eca_unitgate": partial(AlexNetECA, unit_gate=True),
-    "alexnet_se": _alexnet_se,
+    "alexnet_constgate": partial(AlexNet, attention="constant_gate"),
+    "alexnet_se": partial(AlexNet, attention="se"),
     "resnet18": _vision(vision.resnet18),
     "resnet18_eca": _vision(vision.resnet18, "eca"),
     "resnet18_se": _vision(vision.resnet18, "se"),
@@ -62,8 +58,9 @@ def create(name, **kwargs):
     Args:
         name: e.g. "alexnet", "alexnet_eca", "resnet18_eca", "mobilenet_v2_eca".
         **kwargs: passed to the model's constructor (num_classes, dropout, kernel_sizes for
-            AlexNetECA, ...). The paddle.vision models also take `attention_kwargs`, a dict of
-            options for their attention layers, e.g. create("resnet50_eca", attention_kwargs={"kernel_size": 5}).
+            AlexNetECA, ...). Models with attention also take `attention_kwargs`, a dict of
+            options for their attention layers, e.g. create("resnet50_eca", attention_kwargs={"kernel_size": 5})
+            or create("alexnet_se", attention_kwargs={"reduction": 8}).
             They are built with random weights: pretrained=True would download ImageNet weights
             (1000 classes) and then needs num_classes=1000.
     """

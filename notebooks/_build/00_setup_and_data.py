@@ -1,7 +1,7 @@
 # Source of notebooks/00_setup_and_data.ipynb (percent format); rebuild with notebooks/build_notebooks.py.
 
 # %% [markdown]
-# # 00 · Set-up and data
+# # 00 · Set-up and data · 环境与数据
 #
 # This course reproduces, with an honest protocol, the PaddlePaddle AI Studio experiment
 # "AlexNet with Efficient Channel Attention on CIFAR-10" (ECA: Wang et al., CVPR 2020,
@@ -10,65 +10,86 @@
 #
 # | notebook | content |
 # |---|---|
-# | 00 | installation check, where CIFAR-10 comes from, the images, the augmentation, mixup |
-# | 01 | ECA explained: from SE to a 1-D convolution, the band matrix, the adaptive k, the cost |
-# | 02 | the baseline AlexNet: model, recipe, learning curves |
-# | 03 | AlexNet-ECA: where ECA goes, learning curves, what the attention learned |
+# | 00 | installation (also in Baidu AI Studio), the three modes, where CIFAR-10 comes from, the images, the augmentation, mixup |
+# | 01 | ECA explained: from SE to a 1-D convolution, ECA from Paddle primitives, the band matrix, the adaptive k, the cost, the loss |
+# | 02 | the baseline AlexNet: model, recipe, a plain Paddle training loop, a live run, the committed results |
+# | 03 | AlexNet-ECA: where ECA goes, a live run, what the attention learned |
 # | 04 | the comparison, and what is left of the original +5.23-point claim |
 # | 05 | ablations: kernel size, adaptive k, ECA vs SE and its variants, placement, several seeds |
 # | 06 | ECA in your own model: ResNet-18 / MobileNetV2, training, export, inference |
 #
-# **Two modes.** With `ECAPADDLE_QUICK=1` (what the tests use) every notebook runs in seconds on a
-# tiny synthetic dataset and writes nothing into the repository. Without it, notebooks use real
-# CIFAR-10 and save their figures under `figures/`.
+# **本节你将学到：** 如何安装本课程（包括在百度 AI Studio 上安装而不破坏预装的 `paddlepaddle-gpu`）；
+# `quick` / `cpu` / `full` 三种模式的区别以及如何切换；CIFAR-10 数据集的查找顺序（包括 AI Studio 挂载的
+# 数据集 152754）；数据集的图像与类别分布；原课程的数据增强流程；以及原课程中的 PaddleX `MixupImage`
+# 为什么实际上没有起作用，真正的 mixup / CutMix 应该怎样做。最后有带自动检查的练习。
 #
-# ## 1. Installation check
+# ## 1. Three modes · 三种模式
+#
+# Every notebook starts with one line, `MODE = ...`, that you may edit:
+#
+# | MODE | data | budget | for |
+# |---|---|---|---|
+# | `"quick"` (default) | a tiny **synthetic** archive in the CIFAR-10 format (not CIFAR-10) | 2 epochs, seconds | a first look; the tests run this |
+# | `"cpu"` | real CIFAR-10: 10,000 training images, 5,000 validation images held out | 8 epochs, about 20 minutes per model on 2 cores | a laptop |
+# | `"full"` | real CIFAR-10: all 50,000 training images, validated on the test split | 50 epochs, batch 128: the original notebook's recipe | a GPU (e.g. AI Studio) |
+#
+# (The defaults come from the environment variable `ECAPADDLE_MODE`, so tests can set the mode without
+# editing notebooks.) Training notebooks always train live, in every mode, into a fresh run folder in a
+# temporary work directory (set `ECAPADDLE_WORK_DIR` to keep the runs somewhere of your choosing); the
+# results committed to the repository are only read.
+#
+# ## 2. Run in Baidu AI Studio · 在百度 AI Studio 上运行
+#
+# 1. Create a notebook project with a GPU environment, and **attach the dataset 152754** (CIFAR-10); AI Studio
+#    mounts it at `data/data152754/cifar-10-python.tar.gz`, where `ecapaddle` looks for it.
+#    创建项目时选择 GPU 环境，并**添加数据集 152754**（CIFAR-10）。
+# 2. Put this repository into the project (upload it, or `git clone` it into the `work/` folder) and, in a
+#    terminal or a notebook cell starting with `!`, install it **without its dependencies**, so that pip never
+#    replaces the preinstalled `paddlepaddle-gpu` by the CPU wheel, then the few other libraries (already there
+#    on AI Studio; pip leaves installed ones alone):
+#
+#    ```bash
+#    cd ecapaddle                     # the repository's root folder
+#    pip install -e . --no-deps
+#    pip install numpy matplotlib tqdm Pillow
+#    ```
+#
+#    Without installing at all, the notebooks still work: their set-up cell falls back to the repository
+#    root on `sys.path`. 安装时务必使用 `--no-deps`，以免 pip 用 CPU 版 `paddlepaddle` 覆盖预装的 `paddlepaddle-gpu`。
+# 3. Open `notebooks/02_baseline_alexnet.ipynb` (then 03, 04), edit the first code cell to `MODE = "full"`,
+#    and run all cells. Paddle uses the GPU automatically, with mixed precision. 把第一个代码单元改为
+#    `MODE = "full"` 后运行全部单元即可。
+#
+# The set-up cell below prints the versions, the device and what the chosen mode means.
 
 # %%
 import os
-import platform
+MODE = os.environ.get("ECAPADDLE_MODE", "quick")  # "quick" | "cpu" | "full" (on an AI Studio GPU: "full")
+
+# %%
 import sys
-import tempfile
 import warnings
 from pathlib import Path
 
-warnings.filterwarnings("ignore", message="No ccache found")          # printed by paddle at import
-warnings.filterwarnings("ignore", message="IProgress not found")      # tqdm.auto without ipywidgets; bars are off here
-QUICK = os.environ.get("ECAPADDLE_QUICK") == "1"    # quick mode: tiny synthetic data, seconds, nothing written into the repo
+warnings.filterwarnings("ignore", message="IProgress not found")   # tqdm without ipywidgets: text bars instead
 try:
-    import ecapaddle                                 # first: it sets the CPU defaults before paddle loads
-except ImportError:                                  # a clone that was not `pip install -e .`-ed (e.g. AI Studio)
+    import ecapaddle
+except ImportError:                        # a clone that was not pip-installed (e.g. AI Studio): use the repository
     sys.path.insert(0, str(Path.cwd().parent))
     import ecapaddle
-import matplotlib
+from ecapaddle import course
+
+setup = course.setup(MODE, figure_format="jpeg")   # this notebook shows photos: JPEG keeps it small
 import matplotlib.pyplot as plt
 import numpy as np
 import paddle
-from matplotlib_inline.backend_inline import set_matplotlib_formats
-
-plt.rcParams["figure.dpi"] = 80
-set_matplotlib_formats("jpeg", pil_kwargs={"quality": 85})   # this notebook shows photos: JPEG keeps it small
-WORK = Path(tempfile.mkdtemp(prefix="ecapaddle-nb-"))     # scratch space, outside the repo
-FIGURES = WORK if QUICK else Path("../figures")
-FIGURES.mkdir(exist_ok=True)
-print("mode:", "QUICK (tiny synthetic data, figures to a temporary directory)" if QUICK
-      else "full (real CIFAR-10, figures saved under figures/)")
-print(f"python {platform.python_version()}, paddle {paddle.__version__}, numpy {np.__version__}, "
-      f"matplotlib {matplotlib.__version__}, ecapaddle {ecapaddle.__version__}")
-print(f"device: {paddle.get_device()} (CUDA build: {paddle.is_compiled_with_cuda()}), CPU cores: {os.cpu_count()}")
-print("CPU settings ecapaddle applied before importing paddle:", ecapaddle.CPU_SETTINGS_APPLIED or "none (already set)")
-print("OMP_NUM_THREADS =", os.environ.get("OMP_NUM_THREADS"), "| MKL_DEBUG_CPU_TYPE =", os.environ.get("MKL_DEBUG_CPU_TYPE"))
 
 # %% [markdown]
-# On a CPU, `import ecapaddle` sets two environment variables when they are unset, before Paddle
-# is imported (see `ecapaddle/runtime.py` and `benchmarks/`): `OMP_NUM_THREADS` = number of cores
-# (Paddle would otherwise use one core) and `MKL_DEBUG_CPU_TYPE=5` (Paddle's bundled MKL takes a slow
-# path on AMD CPUs without it). That is why `ecapaddle` is imported before `paddle`, and why Paddle
-# may print a warning about `OMP_NUM_THREADS` (it concerns multi-GPU data parallel only).
-# Set `ECAPADDLE_NO_CPU_TUNING=1` to leave the environment alone. On a GPU machine (e.g. AI Studio),
-# Paddle uses the GPU automatically.
+# On a CPU, Paddle computes on one core unless told otherwise; `course.setup` calls
+# `ecapaddle.runtime.use_all_cores()` (set `ECAPADDLE_THREADS` to choose another count). Importing
+# `ecapaddle` changes no setting by itself. On a GPU, Paddle uses the GPU automatically.
 #
-# ## 2. Where CIFAR-10 comes from
+# ## 3. Where CIFAR-10 comes from · CIFAR-10 从哪里来
 #
 # The notebook that this course reproduces read `data/data152754/cifar-10-python.tar.gz`, a dataset
 # mounted by AI Studio, with `paddle.vision.datasets.Cifar10(data_file=...)`. `ecapaddle.data.find_cifar10`
@@ -92,27 +113,26 @@ except DatasetNotFoundError as err:
 
 # %% [markdown]
 # Quick mode writes a small **synthetic** archive in the official format instead (class-dependent
-# colours and stripe patterns: a stand-in for tests, *not* CIFAR-10). `describe_source` always says
-# which kind of data a run uses.
+# colours and stripe patterns: a stand-in for tests, *not* CIFAR-10). `cpu` and `full` mode need the real
+# archive; when it is missing this notebook says so and falls back to the synthetic one (the training
+# notebooks stop instead). `describe_source` always says which kind of data is used.
 
 # %%
-from ecapaddle.data import CIFAR10_CLASSES, describe_source, load_cifar10, make_synthetic_cifar10
+from ecapaddle.data import CIFAR10_CLASSES, DatasetNotFoundError, load_cifar10
+from ecapaddle.recipes import RECIPES
 
-if QUICK:
-    archive = make_synthetic_cifar10(WORK / "cifar-10-python.tar.gz", n_train=500, n_test=100, seed=0)
-else:
-    try:
-        archive = find_cifar10()
-    except DatasetNotFoundError as err:
-        print(f"*** no real CIFAR-10 found, falling back to SYNTHETIC data ***\n{err}")
-        archive = make_synthetic_cifar10(WORK / "cifar-10-python.tar.gz", n_train=5000, n_test=1000, seed=0)
-print(describe_source(archive).replace(str(archive), Path(archive).name))   # no local paths in the output
+try:
+    archive, source = setup.archive()               # quick: synthetic; cpu / full: find_cifar10()
+except DatasetNotFoundError as err:
+    print(f"*** {err}\n*** this notebook falls back to the quick mode's SYNTHETIC archive ***")
+    archive, source = course.recipe_archive(RECIPES["quick"], setup.work)
+print(source)                                       # the file name only, no local path
 train_raw = load_cifar10("train", archive)          # no transform: items are (PIL image 32 x 32, label)
 test_raw = load_cifar10("test", archive)
 print(f"train: {len(train_raw):,} images, test: {len(test_raw):,} images, classes: {', '.join(CIFAR10_CLASSES)}")
 
 # %% [markdown]
-# ## 3. A look at the images and the class balance
+# ## 4. A look at the images and the class balance · 图像与类别分布
 
 # %%
 fig, axes = plt.subplots(3, 10, figsize=(12, 4))
@@ -123,7 +143,7 @@ for c, column in enumerate(axes.T):
     column[0].set_title(CIFAR10_CLASSES[c], fontsize=9)
 fig.suptitle("three training images per class (32 x 32)", fontsize=10)
 fig.tight_layout()
-fig.savefig(FIGURES / "nb00_images.png", dpi=80, bbox_inches="tight")
+fig.savefig(setup.figure("nb00_images.png"), dpi=80, bbox_inches="tight")
 plt.show()
 
 # %%
@@ -137,14 +157,14 @@ ax.set_xticks(np.arange(10), CIFAR10_CLASSES, rotation=30, fontsize=8)
 ax.set(ylabel="images", title="class balance")
 ax.legend()
 fig.tight_layout()
-fig.savefig(FIGURES / "nb00_class_balance.png", dpi=80, bbox_inches="tight")
+fig.savefig(setup.figure("nb00_class_balance.png"), dpi=80, bbox_inches="tight")
 plt.show()
 
 # %% [markdown]
 # CIFAR-10 is perfectly balanced (5,000 training and 1,000 test images per class), so plain accuracy is a
 # fair summary, and a stratified subset (`load_cifar10(..., subset=n)`) keeps the balance.
 #
-# ## 4. The augmentation pipeline
+# ## 5. The augmentation pipeline · 数据增强流程
 #
 # The models take 128 × 128 inputs, so every 32 × 32 image is upscaled. `build_transforms(preset, train)`
 # builds two presets from `paddle.vision.transforms`:
@@ -179,11 +199,11 @@ for ax in axes.ravel():
     ax.axis("off")
 fig.suptitle(f"one '{CIFAR10_CLASSES[label]}' image through the pipelines (128 x 128)", fontsize=10)
 fig.tight_layout()
-fig.savefig(FIGURES / "nb00_augmentation.png", dpi=80, bbox_inches="tight")
+fig.savefig(setup.figure("nb00_augmentation.png"), dpi=80, bbox_inches="tight")
 plt.show()
 
 # %% [markdown]
-# ## 5. Mixup: why the original did nothing, and a real one
+# ## 6. Mixup: why the original did nothing, and a real one · Mixup：原课程中为何无效，以及真正的 mixup
 #
 # The original pipeline listed `paddlex.transforms.MixupImage` between RandomRotation and ToTensor. Mixup
 # blends two images, x = λ·x₁ + (1 − λ)·x₂ (and their labels with the same λ), so it needs **two**
@@ -227,13 +247,73 @@ for ax, img, y in zip(axes[0], batch, labels.numpy()):
 for ax in axes.ravel():
     ax.axis("off")
 fig.tight_layout()
-fig.savefig(FIGURES / "nb00_mixup.png", dpi=80, bbox_inches="tight")
+fig.savefig(setup.figure("nb00_mixup.png"), dpi=80, bbox_inches="tight")
 plt.show()
 
 # %% [markdown]
-# **Next:** notebook 01 explains ECA itself.
+# ## 7. Exercises · 练习
+#
+# Replace each `...` with your answer, then run the check cell below it. A check asserts: a wrong answer stops
+# with an `AssertionError`. Solutions: `notebooks/solutions.md`.
+#
+# **Exercise 1.** CIFAR-10's training split has 5,000 images of each class. A class-stratified subset of
+# 1,005 of them (`load_cifar10("train", subset=1005)`): how many images do the largest and the smallest class
+# get? Answer as a pair `(largest, smallest)`. The check draws the subset with the package's
+# `stratified_indices` on labels of that composition.
 
 # %%
-import shutil
+subset_counts = ...   # your answer: (largest, smallest)
 
-shutil.rmtree(WORK, ignore_errors=True)              # the scratch directory: synthetic data, quick-mode figures, exports
+# %%
+from ecapaddle.data.cifar10 import stratified_indices
+
+cifar10_labels = np.repeat(np.arange(10), 5000)          # the training split's composition
+counts = np.bincount(cifar10_labels[stratified_indices(cifar10_labels, 1005, seed=0)], minlength=10)
+course.check(subset_counts, (int(counts.max()), int(counts.min())), "Exercise 1: class sizes of a 1,005-image subset")
+
+# %% [markdown]
+# **Exercise 2.** The test pipeline ends with `Normalize` by the ImageNet mean (0.485, 0.456, 0.406) and standard
+# deviation (0.229, 0.224, 0.225) after `ToTensor` scales pixels to [0, 1]. What value does a pure black pixel
+# take in the **red** channel (4 significant digits)? The check sends a black image through the pipeline.
+
+# %%
+black_red = ...   # your answer: a float
+
+# %%
+from PIL import Image
+
+black = test_transform(Image.new("RGB", (32, 32), (0, 0, 0)))
+course.check(black_red, float(black[0, 0, 0]), "Exercise 2: a black pixel's red value after Normalize")
+
+# %% [markdown]
+# **Exercise 3.** The `cpu` recipe trains on 10,000 images with batch 128 and drops the last incomplete batch.
+# How many training images does one epoch leave out? The check asks Paddle's batch sampler.
+
+# %%
+left_out = ...   # your answer: an int
+
+# %%
+cpu = RECIPES["cpu"]
+sampler = paddle.io.BatchSampler(dataset=list(range(cpu.train_subset)), batch_size=cpu.batch_size, drop_last=True)
+course.check(left_out, cpu.train_subset - len(sampler) * cpu.batch_size, "Exercise 3: images left out per epoch")
+
+# %% [markdown]
+# ## Summary · 本节小结
+#
+# - One line, `MODE = "quick" | "cpu" | "full"`, chooses the recipe; `full` is the original notebook's, for a GPU.
+# - In AI Studio: attach dataset 152754, `pip install -e . --no-deps` (keeps `paddlepaddle-gpu`), set `MODE = "full"`.
+# - `find_cifar10` looks for the official archive (explicit path, `$ECAPADDLE_CIFAR10`, the AI Studio mount,
+#   Paddle's cache) and never silently replaces a path you gave; quick mode uses a labelled synthetic archive.
+# - CIFAR-10 is balanced, so accuracy is a fair summary; stratified subsets keep the balance.
+# - The original's `MixupImage` returned single images unchanged: its results were obtained without mixup.
+#   Real mixup acts on a batch (`mix_batch`, `TrainConfig(mixup_alpha=...)`).
+#
+# **本节小结：** 一行 `MODE = "quick" | "cpu" | "full"` 选择训练配方，`full` 即原课程配方，适合 GPU。在 AI Studio 上：
+# 添加数据集 152754，用 `pip install -e . --no-deps` 安装（保留 `paddlepaddle-gpu`），把 `MODE` 改为 `"full"`。
+# CIFAR-10 各类别样本数相同，分层抽样保持这一平衡。原课程使用的 `MixupImage` 对单张图像不起作用，
+# 因此其结果实际上没有使用 mixup；真正的 mixup 作用于一个 batch。
+#
+# **Next · 下一节:** notebook 01 explains ECA itself.
+
+# %%
+setup.cleanup()

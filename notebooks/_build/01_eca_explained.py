@@ -1,43 +1,48 @@
 # Source of notebooks/01_eca_explained.ipynb (percent format); rebuild with notebooks/build_notebooks.py.
 
 # %% [markdown]
-# # 01 · ECA explained: from SE to a 1-D convolution across channels
+# # 01 · ECA explained: from SE to a 1-D convolution across channels · ECA 详解：从 SE 到通道上的一维卷积
 #
 # Efficient Channel Attention (ECA) comes from Wang, Wu, Zhu, Li, Zuo, Hu,
 # *ECA-Net: Efficient Channel Attention for Deep Convolutional Neural Networks*, CVPR 2020,
 # [arXiv 1910.03151](https://arxiv.org/abs/1910.03151). This notebook builds the idea up from
-# Squeeze-and-Excitation (SE), runs the layer step by step, shows the band-matrix view
-# (and checks it numerically), tabulates the adaptive kernel size, and counts what ECA costs
-# compared with SE in real models.
+# Squeeze-and-Excitation (SE), writes ECA from Paddle primitives in a few lines and checks it against
+# the package's layer, shows the band-matrix view (checked numerically), tabulates the adaptive kernel
+# size, counts what ECA costs compared with SE in real models, and writes out the loss the training
+# uses (label smoothing) with the floor it can never go below.
 #
-# All layers come from the `ecapaddle` package; the notebook only shows and checks them.
+# **本节你将学到：** SE 的"压缩—激励—缩放"结构，以及 ECA 论文为什么去掉降维、只保留相邻通道之间的交互；
+# 用 Paddle 的基本算子（自适应平均池化、Conv1D、sigmoid、逐通道相乘）几行代码实现 ECA，并与
+# `ecapaddle.ECA` 逐元素对比；一维卷积等价于一个带状矩阵；卷积核大小 k 的自适应公式；ECA 与 SE 的参数量
+# 和计算量对比；标签平滑交叉熵的公式及其不可逾越的下界（平滑目标分布的熵）。最后有带自动检查的练习。
+#
+# Nothing here trains a network: every mode runs in seconds. `MODE` only decides where figures go
+# (quick: a temporary directory; cpu / full: the repository's figures/).
 
 # %%
 import os
+MODE = os.environ.get("ECAPADDLE_MODE", "quick")  # "quick" | "cpu" | "full" (here: where figures go)
+
+# %%
 import sys
-import tempfile
 import warnings
 from pathlib import Path
 
-warnings.filterwarnings("ignore", message="No ccache found")          # printed by paddle at import
-warnings.filterwarnings("ignore", message="IProgress not found")      # tqdm.auto without ipywidgets; bars are off here
-QUICK = os.environ.get("ECAPADDLE_QUICK") == "1"    # quick mode: seconds, nothing written into the repo
+warnings.filterwarnings("ignore", message="IProgress not found")   # tqdm without ipywidgets: text bars instead
 try:
-    import ecapaddle                                 # first: it sets the CPU defaults before paddle loads
-except ImportError:                                  # a clone that was not `pip install -e .`-ed (e.g. AI Studio)
+    import ecapaddle
+except ImportError:                        # a clone that was not pip-installed (e.g. AI Studio): use the repository
     sys.path.insert(0, str(Path.cwd().parent))
     import ecapaddle
+from ecapaddle import course
+
+setup = course.setup(MODE)
 import matplotlib.pyplot as plt
 import numpy as np
 import paddle
 
-plt.rcParams["figure.dpi"] = 80
-FIGURES = Path(tempfile.mkdtemp(prefix="ecapaddle-nb-")) if QUICK else Path("../figures")
-FIGURES.mkdir(exist_ok=True)
-print("mode:", "QUICK (figures go to a temporary directory)" if QUICK else "full (figures saved under figures/)")
-
 # %% [markdown]
-# ## 1. SE: squeeze, excite, scale
+# ## 1. SE: squeeze, excite, scale · SE：压缩、激励、缩放
 #
 # A channel-attention layer reweights the C channels of a feature map x [N, C, H, W] with one
 # gate in (0, 1) per channel, computed from the whole map:
@@ -86,31 +91,63 @@ for name, layer in layers.items():
     print(f"{name:24s} {count_parameters(layer):>7,d} parameters")
 
 # %% [markdown]
-# ## 2. ECA step by step
+# ## 2. ECA from Paddle primitives · 用 Paddle 基本算子实现 ECA
 #
 # ECA keeps the squeeze and the scale of SE and replaces the excitation by a 1-D convolution of
 # the pooled vector along the channel axis (one kernel of odd size k, zero padding (k−1)/2, no
-# bias). Below, each step on a small tensor, using the layer's own convolution `eca.conv`;
-# the last line checks that the steps give exactly what the layer computes.
+# bias). In Paddle that is four primitives: `adaptive_avg_pool2d` (squeeze), `Conv1D` with one input and
+# one output channel, run over the C pooled values as if they were a sequence of length C (excite),
+# `sigmoid` (one gate per channel), and a broadcast multiply (scale). The whole layer:
+
+# %%
+import paddle.nn as nn
+import paddle.nn.functional as F
+
+
+class MyECA(nn.Layer):
+    """ECA in four primitives: pool -> Conv1D over channels -> sigmoid -> multiply."""
+
+    def __init__(self, k):
+        super().__init__()
+        self.conv = nn.Conv1D(1, 1, k, padding=(k - 1) // 2, bias_attr=False)   # k weights, nothing else
+
+    def forward(self, x):                                  # x: [N, C, H, W]
+        y = F.adaptive_avg_pool2d(x, 1).flatten(1)         # squeeze:  [N, C]
+        y = self.conv(y.unsqueeze(1))                      # excite:   [N, 1, C]  (the C channels are the "length")
+        gate = F.sigmoid(y).reshape([x.shape[0], -1, 1, 1])   # gates:  [N, C, 1, 1], each in (0, 1)
+        return x * gate                                    # scale:    [N, C, H, W]
+
+# %% [markdown]
+# Now the check: the package's `ecapaddle.ECA` with the same k, its weights copied into `MyECA` (both call the
+# weight `conv.weight`, shape [1, 1, k]), must give the same output on a random input. The shapes of each
+# step are printed too.
 
 # %%
 # NBVAL_CHECK_OUTPUT
+from ecapaddle import ECA, count_parameters
+
 paddle.seed(0)
 x = paddle.randn([2, 16, 8, 8])                      # [N, C, H, W]
-eca = ECA(channels=16, kernel_size=3)
-print("layer:", eca, "| parameters:", count_parameters(eca))
-
-pooled = x.mean(axis=[2, 3])                         # squeeze          [N, C]
-mixed = eca.conv(pooled.unsqueeze(1))                # 1-D conv         [N, 1, C]  (channels are the "length")
-gate = paddle.nn.functional.sigmoid(mixed)           # one gate/channel [N, 1, C]
-out = x * gate.reshape([2, 16, 1, 1])                # scale            [N, C, H, W]
-for name, t in [("x", x), ("pooled", pooled), ("conv1d", mixed), ("gate", gate), ("out", out)]:
+eca = ECA(channels=16, kernel_size=3)                # the package's layer
+mine = MyECA(3)
+mine.set_state_dict(eca.state_dict())                # same k = 3 weights
+print("ecapaddle.ECA:", eca, "| parameters:", count_parameters(eca), "| MyECA parameters:", count_parameters(mine))
+pooled = F.adaptive_avg_pool2d(x, 1).flatten(1)
+mixed = mine.conv(pooled.unsqueeze(1))
+gate = F.sigmoid(mixed)
+for name, t in [("x", x), ("pooled", pooled), ("conv1d", mixed), ("gate", gate), ("out", mine(x))]:
     print(f"{name:7s} {str(list(t.shape)):16s}")
 print("gates in (0, 1):", bool((gate > 0).all() and (gate < 1).all()))
-print("steps == eca(x):", np.allclose(out.numpy(), eca(x).numpy(), atol=1e-6))
+np.testing.assert_allclose(mine(x).numpy(), eca(x).numpy(), rtol=1e-5, atol=1e-6)
+print("MyECA(x) == ecapaddle.ECA(x): True")
 
 # %% [markdown]
-# ## 3. The band-matrix view
+# The package's layer does the same four steps, plus what a library needs: the adaptive k when only
+# `channels` is given, input checks with clear messages, inputs of rank 3 and 5, and the circular-padding
+# variant (CECA). From here on the notebook uses `ecapaddle.ECA`.
+
+# %% [markdown]
+# ## 3. The band-matrix view · 带状矩阵视角
 #
 # A 1-D convolution with kernel w = (w₀, …, w_{k−1}) and padding p = (k−1)/2 computes
 # z_i = Σ_t w_t · y_{i+t−p} (Paddle, like PyTorch, does cross-correlation). Written as a matrix,
@@ -146,11 +183,11 @@ im = ax.imshow(B, cmap="coolwarm", vmin=-abs(B).max(), vmax=abs(B).max())
 ax.set(title="ECA as a band matrix: C=16, k=3\nkernel w = (" + ", ".join(f"{w:.2f}" for w in kernel) + ")",
        xlabel="input channel j", ylabel="output channel i")
 fig.colorbar(im, ax=ax, fraction=0.046)
-fig.savefig(FIGURES / "nb01_band_matrix.png", dpi=100, bbox_inches="tight")
+fig.savefig(setup.figure("nb01_band_matrix.png"), dpi=100, bbox_inches="tight")
 plt.show()
 
 # %% [markdown]
-# ## 4. How large should k be? The adaptive rule
+# ## 4. How large should k be? The adaptive rule · k 取多大：自适应公式
 #
 # Wider layers benefit from a wider interaction range. The paper maps the channel count C to an
 # odd k with ψ(C) = |(log₂ C + b) / γ|_odd, γ = 2, b = 1: take t = int((log₂ C + 1) / 2) and
@@ -179,7 +216,7 @@ ax.set(xscale="log", xlabel="channels C (log scale)", ylabel="kernel size k", yt
        title="ECA's adaptive kernel size (γ=2, b=1)")
 ax.legend()
 ax.grid(alpha=0.3)
-fig.savefig(FIGURES / "nb01_adaptive_k.png", dpi=100, bbox_inches="tight")
+fig.savefig(setup.figure("nb01_adaptive_k.png"), dpi=100, bbox_inches="tight")
 plt.show()
 
 # %% [markdown]
@@ -188,7 +225,7 @@ plt.show()
 # channel counts (48, 128, 192, 192, 128). `AlexNetECA()` uses the notebook's sizes,
 # `AlexNetECA(kernel_sizes="adaptive")` the rule's; notebook 05 compares the two.
 #
-# ## 5. What ECA costs, counted on real models
+# ## 5. What ECA costs, counted on real models · ECA 的代价：在真实模型上计数
 #
 # Parameters are counted with `count_parameters` on the models themselves. First the course's AlexNet.
 # `AlexNet(attention=factory)` inserts `factory(channels, stage)` after each conv (before ReLU).
@@ -254,10 +291,147 @@ for name, kind, options in [("ResNet-50 + ECA (adaptive k)", "eca", {}),
 # multiply are not free on a GPU, even if their FLOPs are negligible. Notebook 04 measures the
 # overhead of ECA in AlexNet on this machine.
 #
-# **Next:** notebook 02 trains the baseline AlexNet, notebook 03 AlexNet-ECA.
+# ## 6. The loss: label smoothing and its floor · 损失函数：标签平滑及其下界
+#
+# The course notebook trains with label-smoothing cross entropy, ε = 0.1. For logits z of one image with
+# label y and K classes, p = softmax(z):
+#
+# loss = (1 − ε) · (−log p_y) + ε · (1/K) Σ_k (−log p_k)
+#
+# i.e. the usual negative log-likelihood, mixed with the mean of −log p over all classes. This is the cross
+# entropy H(q, p) = −Σ_k q_k log p_k against the *smoothed* target q_k = (1 − ε)·[k = y] + ε/K
+# (0.91 for the true class and 0.01 for each other class when ε = 0.1, K = 10). A cross entropy is never
+# below the entropy of its target, H(q, p) ≥ H(q), with equality only at p = q. So the loss has a **floor**:
+# no model, however good, can push the training loss below H(q). Below: the formula written with Paddle
+# primitives, checked against `ecapaddle.LabelSmoothingCrossEntropy` and Paddle's own
+# `F.cross_entropy(..., label_smoothing=ε)`, then the floor, computed and checked.
 
 # %%
-import shutil
+# NBVAL_CHECK_OUTPUT
+from ecapaddle import LabelSmoothingCrossEntropy
 
-if QUICK:
-    shutil.rmtree(FIGURES, ignore_errors=True)      # the temporary figure directory of quick mode
+eps, K = 0.1, 10
+paddle.seed(0)
+logits = paddle.randn([8, K]) * 3
+labels = paddle.to_tensor([0, 1, 2, 3, 4, 5, 6, 7])
+log_p = F.log_softmax(logits, axis=1)
+nll = -paddle.take_along_axis(log_p, labels.unsqueeze(1), axis=1).squeeze(1)      # -log p_y
+by_hand = ((1 - eps) * nll + eps * (-log_p).mean(axis=1)).mean()
+package = LabelSmoothingCrossEntropy(eps)(logits, labels)
+paddle_ce = F.cross_entropy(logits, labels, label_smoothing=eps)
+print(f"by hand {float(by_hand):.5f} | ecapaddle {float(package):.5f} | F.cross_entropy {float(paddle_ce):.5f}")
+np.testing.assert_allclose([float(package), float(paddle_ce)], [float(by_hand)] * 2, rtol=1e-5)
+
+q = np.full(K, eps / K)
+q[0] += 1 - eps                                            # smoothed target of an image of class 0
+floor = float(-(q * np.log(q)).sum())                      # H(q): the lowest possible loss
+print(f"smoothed target: {q[0]:.2f} for the true class, {q[1]:.2f} for each of the other {K - 1}")
+print(f"floor H(q) = {floor:.4f} nats (ecapaddle.course.smoothed_target_entropy: "
+      f"{course.smoothed_target_entropy(eps, K):.4f})")
+at_q = LabelSmoothingCrossEntropy(eps)(paddle.to_tensor(np.log(q)[None].astype("float32")), paddle.to_tensor([0]))
+print(f"loss when p = q exactly: {float(at_q):.4f}")
+assert abs(float(at_q) - floor) < 1e-5
+
+# %% [markdown]
+# Now let an optimiser try to beat the floor: free logits for one image of class 0, trained by Adam on
+# this loss alone for 300 steps. The loss falls onto H(q) and stays there; a network trained with ε = 0.1
+# therefore reports a training loss of at least 0.50, however well it classifies (notebook 02 checks this
+# on its own run). Plain cross entropy (ε = 0) has floor 0, reached only by infinitely confident logits.
+
+# %%
+z = paddle.create_parameter([1, K], "float32", default_initializer=nn.initializer.Constant(0.0))
+optimizer = paddle.optimizer.Adam(learning_rate=0.1, parameters=[z])
+criterion = LabelSmoothingCrossEntropy(eps)
+losses = []
+for step in range(300):
+    loss = criterion(z, paddle.to_tensor([0]))
+    loss.backward()
+    optimizer.step()
+    optimizer.clear_grad()
+    losses.append(float(loss))
+print(f"loss at step 0: {losses[0]:.4f}, lowest: {min(losses):.4f}, floor H(q): {floor:.4f}")
+assert min(losses) >= floor - 1e-5, "a loss below the entropy floor would mean a bug in the loss"
+fig, ax = plt.subplots(figsize=(6, 3))
+ax.plot(losses, label="label-smoothing loss, free logits")
+ax.axhline(floor, color="k", ls="--", lw=1, label=f"floor H(q) = {floor:.3f}")
+ax.set(xlabel="Adam step", ylabel="loss (nats)", yscale="log", title="the loss cannot go below the entropy of the smoothed target")
+ax.legend()
+fig.savefig(setup.figure("nb01_label_smoothing_floor.png"), dpi=100, bbox_inches="tight")
+plt.show()
+
+# %% [markdown]
+# ## 7. Exercises · 练习
+#
+# Replace each `...` with your answer (a number or a short expression), then run the check cell below it.
+# A check asserts: a wrong answer stops with an `AssertionError`. Solutions: `notebooks/solutions.md`.
+#
+# **Exercise 1.** With the adaptive rule (γ = 2, b = 1), compute by hand the kernel size k for a layer with
+# C = 512 channels. (Take t = int((log₂ C + 1) / 2), round up to odd.)
+
+# %%
+k_512 = ...   # your answer: an int
+
+# %%
+course.check(k_512, eca_kernel_size(512), "Exercise 1: k for C = 512")
+
+# %% [markdown]
+# **Exercise 2.** `ecapaddle.create("resnet34_eca")` puts one ECA layer with the adaptive k into each of
+# ResNet-34's basic blocks: 3, 4, 6 and 3 blocks with 64, 128, 256 and 512 output channels. How many
+# parameters does ECA add to ResNet-34 in total? Work it out from the table of section 4, then check:
+# the check counts both models' parameters and subtracts.
+
+# %%
+eca_params_resnet34 = ...   # your answer: an int
+
+# %%
+added = count_parameters(ecapaddle.create("resnet34_eca", num_classes=10)) - \
+    count_parameters(ecapaddle.create("resnet34", num_classes=10))
+course.check(eca_params_resnet34, added, "Exercise 2: parameters ECA adds to ResNet-34")
+
+# %% [markdown]
+# **Exercise 3.** How many non-zero entries has the C × C band matrix of an ECA layer with C = 16 and
+# k = 3 (all three weights non-zero)? Mind the first and the last row.
+
+# %%
+band_nonzeros = ...   # your answer: an int
+
+# %%
+course.check(band_nonzeros, int((band_matrix(np.array([0.5, -1.0, 2.0]), 16) != 0).sum()),
+             "Exercise 3: non-zeros of the 16 x 16 band matrix, k = 3")
+
+# %% [markdown]
+# **Exercise 4.** A course on ImageNet (K = 1000 classes) trains with label smoothing ε = 0.1. What is the
+# lowest training loss it can reach, in nats (4 significant digits)? Use the smoothed target of section 6.
+# The check builds that target, evaluates `LabelSmoothingCrossEntropy` at p = q, and compares.
+
+# %%
+imagenet_floor = ...   # your answer: a float
+
+# %%
+q1000 = np.full(1000, 0.1 / 1000)
+q1000[0] += 0.9
+loss_at_q = float(LabelSmoothingCrossEntropy(0.1)(paddle.to_tensor(np.log(q1000)[None].astype("float32")),
+                                                  paddle.to_tensor([0])))
+course.check(imagenet_floor, loss_at_q, "Exercise 4: the label-smoothing floor for K = 1000", tolerance=1e-3)
+
+# %% [markdown]
+# ## Summary · 本节小结
+#
+# - SE's excitation reduces the channel dimension; the ECA paper's ablation shows that this hurts and that
+#   local interaction between neighbouring channels, with one shared kernel of k weights, is enough.
+# - ECA = global average pool → 1-D convolution across channels → sigmoid → multiply; written from Paddle
+#   primitives above in a dozen lines and equal to `ecapaddle.ECA`. The convolution is a band matrix.
+# - k follows ψ(C) = |(log₂ C + 1)/2|_odd; ECA adds k parameters per layer (+19 in the course's AlexNet,
+#   tens in ResNets, against millions for SE).
+# - Label smoothing mixes the negative log-likelihood with the mean of −log p; its loss can never go below
+#   the entropy of the smoothed target (≈ 0.50 nats for ε = 0.1, K = 10).
+#
+# **本节小结：** ECA 去掉了 SE 中的降维，用一个共享的、长度为 k 的一维卷积在相邻通道之间建立交互，
+# 每层只增加 k 个参数；我们用 Paddle 基本算子几行代码实现了它，并与 `ecapaddle.ECA` 的输出逐元素一致。
+# 一维卷积等价于带状矩阵；k 由通道数按自适应公式决定。标签平滑交叉熵 = (1−ε)·NLL + ε·(−log p 的类别平均)，
+# 其最小值是平滑目标分布的熵（ε = 0.1、K = 10 时约 0.50），训练损失不可能低于它。
+#
+# **Next · 下一节:** notebook 02 trains the baseline AlexNet, notebook 03 AlexNet-ECA.
+
+# %%
+setup.cleanup()

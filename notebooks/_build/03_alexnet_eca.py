@@ -1,14 +1,27 @@
 # Source of notebooks/03_alexnet_eca.ipynb (percent format); rebuild with notebooks/build_notebooks.py.
 
 # %% [markdown]
-# # 03 · AlexNet-ECA
+# # 03 · AlexNet-ECA · 加入 ECA 的 AlexNet
 #
 # The same AlexNet as in notebook 02, with an ECA layer ([arXiv 1910.03151](https://arxiv.org/abs/1910.03151))
 # after each of its five convolutions. This notebook shows where the layers go and why, trains the
-# network (or loads the real runs), and looks at what the attention learned.
+# network live, and looks at what the attention learned: which channels each stage favours, and how much
+# the gates change from image to image and from class to class.
+#
+# **本节你将学到：** ECA 在 AlexNet 中的位置（卷积之后、ReLU 之前）以及在 ResNet 中的位置（残差相加之前）；
+# 用所选模式（quick / cpu / full）现场训练 AlexNet-ECA；逐图像、逐类别地观察每一级 ECA 门控的变化，
+# 区分"固定的通道缩放"和"随输入变化的注意力"；以及未训练时 ECA 门控约为 0.5 带来的尺度效应。
+
+# %% [markdown]
+# **Choose the mode · 选择模式.** `"quick"`: a tiny synthetic archive, seconds (what the tests run);
+# `"cpu"`: real CIFAR-10, 10,000 training images, 8 epochs (about 20 minutes on a 2-core laptop);
+# `"full"`: the original notebook's recipe (50,000 images, 50 epochs), for a GPU. Edit the line below.
 
 # %%
 import os
+MODE = os.environ.get("ECAPADDLE_MODE", "quick")  # "quick" | "cpu" | "full"
+
+# %%
 import sys
 import tempfile
 import warnings
@@ -16,7 +29,6 @@ from pathlib import Path
 
 warnings.filterwarnings("ignore", message="No ccache found")          # printed by paddle at import
 warnings.filterwarnings("ignore", message="IProgress not found")      # tqdm.auto without ipywidgets; bars are off here
-QUICK = os.environ.get("ECAPADDLE_QUICK") == "1"    # quick mode: tiny synthetic data, seconds, nothing written into the repo
 try:
     import ecapaddle                                 # first: it sets the CPU defaults before paddle loads
 except ImportError:                                  # a clone that was not `pip install -e .`-ed (e.g. AI Studio)
@@ -25,17 +37,22 @@ except ImportError:                                  # a clone that was not `pip
 import matplotlib.pyplot as plt
 import numpy as np
 import paddle
+from IPython.display import Markdown, display
+
+from ecapaddle.recipes import get_recipe
 
 plt.rcParams["figure.dpi"] = 80
-WORK = Path(tempfile.mkdtemp(prefix="ecapaddle-nb-"))     # scratch space, outside the repo
-FIGURES = WORK if QUICK else Path("../figures")
-REAL_RUNS = Path("../figures/real")
-FIGURES.mkdir(exist_ok=True)
-print("mode:", "QUICK (tiny synthetic data, figures to a temporary directory)" if QUICK
-      else "full (real histories if present, else a reduced live run; figures saved under figures/)")
+RECIPE = get_recipe(MODE)                                 # raises on an unknown mode, listing the valid ones
+QUICK = MODE == "quick"
+WORK = Path(tempfile.mkdtemp(prefix="ecapaddle-nb-"))     # scratch space outside the repo: data, run folder, figures
+FIGURES = WORK / "figures"
+FIGURES.mkdir()
+print(f"mode: {MODE}; every mode trains live into a fresh run folder in a temporary work directory, "
+      f"nothing is written into the repository")
+print(RECIPE.describe())
 
 # %% [markdown]
-# ## 1. Where ECA goes in AlexNet
+# ## 1. Where ECA goes in AlexNet · ECA 在 AlexNet 中的位置
 #
 # In the original notebook each stage is Conv2D → **ECA** → ReLU (→ MaxPool). AlexNet has no
 # BatchNorm, so this is the spot that matches the paper's "after the last normalisation, before the
@@ -59,7 +76,7 @@ base = count_parameters(AlexNet(num_classes=10))
 print(f"\nAlexNet {base:,d} -> AlexNet-ECA {count_parameters(model):,d} parameters (+{count_parameters(model) - base})")
 
 # %% [markdown]
-# ## 2. Where ECA goes in a residual network
+# ## 2. Where ECA goes in a residual network · ECA 在残差网络中的位置
 #
 # In ResNets the paper puts ECA at the end of the residual branch: after the block's last BatchNorm and
 # **before the addition** of the shortcut. The gate then rescales only what the block adds, and the
@@ -80,128 +97,264 @@ print("after: ", [name for name, _ in resnet.layer2[0].named_children()], "->", 
 print(f"{len(resnet._ecapaddle_attention)} ECA layers, first: {resnet._ecapaddle_attention[0]}")
 
 # %% [markdown]
-# ## 3. Real runs (from `figures/real/`)
-
-# %%
-from ecapaddle.engine import load_history
-from ecapaddle.plots import plot_learning_curves
-from ecapaddle.report import describe_runs
-
-runs = {p.parent.name: load_history(p) for p in sorted(REAL_RUNS.glob("*/history.json"))}
-real_names = [name for name, h in runs.items() if h["model"]["name"] == "alexnet_eca"]
-real = [runs[name] for name in real_names]
-if real:
-    print(f"loaded from figures/real/ ({', '.join(real_names)}):\n  " + describe_runs(real))
-    plot_learning_curves(real, FIGURES / "nb03_alexnet_eca_real_curves.png", title="AlexNet-ECA: " + describe_runs(real))
-    plt.show()
-else:
-    print("no real AlexNet-ECA histories in figures/real/ yet (run `python -m ecapaddle compare` to make them); "
-          "only the live run below is shown")
-
-# %% [markdown]
-# ## 4. A live run
+# ## 3. A live run · 现场训练
 #
-# The same settings as notebook 02 (quick: two epochs on a tiny synthetic archive, *not* CIFAR-10; full
-# mode without real histories: a reduced run on real CIFAR-10).
+# The recipe of the chosen mode (printed at the top), trained from scratch into a fresh run folder in the
+# temporary work directory. With `cpu` the validation images are held out of the training split and the
+# test split is evaluated once at the end; `full` validates on the test split, as the original notebook did.
+# Notebook 04 compares AlexNet and AlexNet-ECA over several seeds; this is one run of one model.
 
 # %%
 from ecapaddle import seed_everything
-from ecapaddle.data import cifar10_or_synthetic, load_cifar10_splits, validate_cifar10_archive
-from ecapaddle.engine import TrainConfig, train
+from ecapaddle.data import cifar10_or_synthetic, is_synthetic, load_cifar10_holdout, load_cifar10_splits
+from ecapaddle.engine import train
+from ecapaddle.plots import plot_learning_curves
+from ecapaddle.report import describe_runs
 
-LIVE = QUICK or not real
-# quick: a tiny synthetic archive; full: real CIFAR-10 (find_cifar10), or synthetic when none is found
-archive, source = cifar10_or_synthetic(WORK, synthetic=QUICK, n_train=128 if QUICK else 2000,
-                                       n_test=64 if QUICK else 500)
-if QUICK:
-    RUN = dict(train_subset=None, val_subset=None, epochs=2, batch_size=32, log_every=1, transforms="fast")
-else:
-    RUN = dict(train_subset=2000, val_subset=500, epochs=3, batch_size=64, log_every=10, transforms="notebook")
+SEED = 42
+archive, source = cifar10_or_synthetic(WORK, synthetic=RECIPE.synthetic, n_train=RECIPE.synthetic_train or 1000,
+                                       n_test=RECIPE.synthetic_test or 500)
 print(source)
-train_set, val_set = load_cifar10_splits(archive, RUN["transforms"], RUN["train_subset"], RUN["val_subset"])
-print(f"{'QUICK' if QUICK else 'REDUCED'} live run: {len(train_set)} train / {len(val_set)} val images, "
-      f"{RUN['epochs']} epoch(s), batch {RUN['batch_size']}, transforms '{RUN['transforms']}'"
-      + ("" if LIVE else " -- skipped: the real histories above are shown instead"))
-
-if LIVE:
-    config = TrainConfig(epochs=RUN["epochs"], batch_size=RUN["batch_size"], log_every=RUN["log_every"],
-                         seed=42, progress=False)
-    seed_everything(config.seed)                     # before building the model: repeatable initial weights
-    model = AlexNetECA(num_classes=10)
-    history = train(model, train_set, val_set, config, model_name="alexnet_eca",
-                    data_info={"kind": validate_cifar10_archive(archive).kind, **RUN})
-    for e in history["epochs"]:
-        print(f"epoch {e['epoch']}: train loss {e['train_loss']:.3f} acc {e['train_acc']:.3f} | "
-              f"val loss {e['val_loss']:.3f} acc {e['val_acc']:.3f} | train {e['train_img_s']:.0f} img/s, "
-              f"val {e['val_img_s']:.0f} img/s")
-    plot_learning_curves([history], FIGURES / "nb03_alexnet_eca_live_curves.png",
-                         title=f"AlexNet-ECA, {'QUICK (synthetic)' if QUICK else 'REDUCED live run'}: "
-                               f"{len(train_set)} train / {len(val_set)} val images, {RUN['epochs']} epoch(s)")
-    plt.show()
+if RECIPE.val_from == "train":
+    train_set, val_set, test_set = load_cifar10_holdout(archive, RECIPE.transforms, RECIPE.train_subset,
+                                                        RECIPE.val_subset or 5000)
+else:
+    train_set, val_set = load_cifar10_splits(archive, RECIPE.transforms, RECIPE.train_subset, RECIPE.val_subset)
+    test_set = None
+SYNTHETIC = is_synthetic(archive)                    # also when no real CIFAR-10 was found (said loudly above)
+data_info = {"kind": "SYNTHETIC (generated, not CIFAR-10)" if SYNTHETIC else "real CIFAR-10",
+             "source": source, "transforms": RECIPE.transforms, "val_source": RECIPE.val_from, "recipe": RECIPE.name}
+RUN_DIR = WORK / "runs" / f"alexnet_eca-seed{SEED}"
+config = RECIPE.train_config(seed=SEED, progress=not QUICK, log_every=1 if QUICK else 10)
+seed_everything(SEED)                                # before building the model: repeatable initial weights
+model = AlexNetECA(num_classes=10)
+history = train(model, train_set, val_set, config, out_dir=RUN_DIR, model_name="alexnet_eca", data_info=data_info,
+                test_set=test_set)
+LABEL = f"recipe '{MODE}'" + (", SYNTHETIC data: barely trained, numbers meaningless" if SYNTHETIC else "")
+print(f"{LABEL}: " + describe_runs([history]))
+print(f"run folder: <work directory>/runs/{RUN_DIR.name} ({', '.join(sorted(p.name for p in RUN_DIR.iterdir()))})")
+for e in history["epochs"]:
+    print(f"epoch {e['epoch']}: train loss {e['train_loss']:.3f} acc {e['train_acc']:.3f} | "
+          f"val loss {e['val_loss']:.3f} acc {e['val_acc']:.3f}")
+if history.get("test"):
+    print(f"test split, evaluated once: final weights {history['test']['final']['acc']:.4f}")
+plot_learning_curves([history], FIGURES / "nb03_alexnet_eca_curves.png",
+                     title=f"AlexNet-ECA ({LABEL}): {len(train_set)} train / {len(val_set)} val images, "
+                           f"{config.epochs} epoch(s), seed {SEED}")
+plt.show()
 
 # %% [markdown]
-# ## 5. What the attention learned
+# ## 4. What the attention learned: the average gate · 平均门控
 #
 # For each ECA stage: the learned kernel (k weights shared by all channels, left) and the mean gate
-# sigmoid(conv(pool(x))) of every channel over a batch of validation images (right). A flat gate at 0.5
-# would mean "no attention"; the spread shows how strongly a stage reweights its channels. The weights
-# are the final (last-epoch) weights of a real run when its checkpoint is on this machine (checkpoints
-# are not committed), else those of the live run.
+# sigmoid(conv(pool(x))) of every channel over a batch of validation images (right), with the weights of
+# the run above (its last epoch). A flat gate would mean "every channel weighted alike"; the spread over
+# channels shows how strongly a stage reweights its channels *on average*.
 
 # %%
-from ecapaddle.engine import load_checkpoint
 from ecapaddle.plots import eca_attention_weights, plot_eca_weights
 
-checkpoints = [REAL_RUNS / name / "last.pdparams" for name in real_names if (REAL_RUNS / name / "last.pdparams").is_file()]
-if validate_cifar10_archive(archive).kind == "synthetic":
-    checkpoints = []                                 # real weights are shown on real images only
-if checkpoints:
-    model = AlexNetECA(num_classes=10)
-    load_checkpoint(model, checkpoints[0])
-    print(f"weights: {checkpoints[0].relative_to('..')} (real run, last epoch)")
-elif LIVE:
-    print("weights: the live run above" + (" (QUICK: two epochs on synthetic data, barely trained)" if QUICK else ""))
-else:
-    model = None
-    print("no checkpoint of the real runs on this machine and no live run: nothing to show")
-if model is not None:
-    images = paddle.to_tensor(np.stack([val_set[i][0] for i in range(min(64, len(val_set)))]))
-    plot_eca_weights(model, images, FIGURES / "nb03_eca_weights.png")
-    plt.show()
-    for name, kernel, gate in eca_attention_weights(model, images):
-        print(f"{name:12s} kernel [{', '.join(f'{w:+.2f}' for w in kernel)}]  gate over channels: "
-              f"mean {gate.mean():.2f}, std {gate.std():.3f}, min {gate.min():.2f}, max {gate.max():.2f}")
+images = paddle.to_tensor(np.stack([val_set[i][0] for i in range(min(64, len(val_set)))]))
+print(f"weights: the live run above ({LABEL}), {config.epochs} epoch(s)")
+plot_eca_weights(model, images, FIGURES / "nb03_eca_weights.png")
+plt.show()
+for name, kernel, gate in eca_attention_weights(model, images):
+    print(f"{name:12s} kernel [{', '.join(f'{w:+.2f}' for w in kernel)}]  gate over channels: "
+          f"mean {gate.mean():.2f}, std {gate.std():.3f}, min {gate.min():.2f}, max {gate.max():.2f}")
 
 # %% [markdown]
-# ## 6. A side effect: the scale at initialisation
+# ## 5. From image to image, from class to class · 门控随图像和类别的变化
+#
+# An average hides what attention is for. ECA computes a new gate vector for every image, from that image's
+# channel means: if the gates barely change between images, the layer is a learned but *fixed* rescaling of
+# the channels, something a convolution's weights could absorb; if they change, and change with the class,
+# the layer is doing input-dependent attention. `ecapaddle.gates.gate_statistics` records the gate of every
+# channel for every image and summarises each stage:
+#
+# - **channel spread**: std over channels of the mean gate — the fixed, average reweighting;
+# - **image spread**: std over images of a channel's gate, averaged over channels — how much the gates move;
+# - **class spread**: std over classes of the per-class mean gates — how different the class profiles are;
+# - **class share**: the part of the image-to-image variance that the class explains (eta squared). Even
+#   random gates get about (classes − 1) / (images − 1), the *floor* in brackets.
+#
+# The same statistics of the untrained network (same seed, before training) are the reference: what the
+# gates do before learning anything.
+
+# %%
+from ecapaddle.data import CIFAR10_CLASSES
+from ecapaddle.gates import gate_statistics, gate_table
+
+MAX_IMAGES = 128 if QUICK else 1000
+seed_everything(SEED)
+untrained = AlexNetECA(num_classes=10)               # the run's initial weights
+stats_before = gate_statistics(untrained, val_set, max_images=MAX_IMAGES)
+stats = gate_statistics(model, val_set, max_images=MAX_IMAGES)
+counts = stats[0].class_counts()
+display(Markdown(
+    f"**{LABEL}**; gates on the first {len(stats[0].labels)} validation images "
+    f"({counts.min()}–{counts.max()} per class)\n\n**after training**\n\n{gate_table(stats)}\n"
+    f"**before training** (same initial weights)\n\n{gate_table(stats_before)}"))
+
+# %%
+fig, axes = plt.subplots(1, len(stats), figsize=(15, 3.4))
+for stage, ax in zip(stats, axes):
+    deviation = stage.class_means() - stage.mean()                  # [K, C]: class profile minus the average gate
+    limit = np.nanmax(np.abs(deviation)) or 1.0
+    image = ax.imshow(deviation, aspect="auto", cmap="coolwarm", vmin=-limit, vmax=limit, interpolation="nearest")
+    ax.set_title(f"{stage.name} (C={stage.channels})\nimage spread {stage.image_spread():.3f}", fontsize=8)
+    ax.set_xlabel("channel", fontsize=8)
+    ax.set_yticks(range(len(CIFAR10_CLASSES)), CIFAR10_CLASSES if ax is axes[0] else [], fontsize=7)
+    fig.colorbar(image, ax=ax, fraction=0.05)
+fig.suptitle(f"mean gate per class minus mean gate over all images ({LABEL})", fontsize=9)
+fig.tight_layout()
+fig.savefig(FIGURES / "nb03_gates_by_class.png", dpi=100, bbox_inches="tight")
+plt.show()
+
+# %% [markdown]
+# How to read it. A row of the heat map is a class's gate profile relative to the average: red channels are
+# opened more for that class, blue ones less. Colours are scaled per stage, so compare the *image spread* in
+# the titles and the table, not the colours across stages. What to look for: a stage whose gates hardly move
+# from image to image (small image spread, class share near its floor) but differ between channels (channel
+# spread) acts as a fixed, learned rescaling of its channels; a stage whose class share is well above its
+# floor reweights its channels according to what is in the image. Early stages see colours and edges shared
+# by all classes, later ones object parts, so one may *expect* the class dependence to grow with depth — the
+# cell below reads what your run shows. In quick mode (synthetic images, two epochs) the network has barely
+# learned: expect values close to the untrained ones.
+
+# %%
+def trend(stages):
+    """One line per reading of the table, computed from `stages`."""
+    calm = min(stages, key=lambda s: s.image_spread())
+    busy = max(stages, key=lambda s: s.image_spread())
+    ratio = [s.class_share() / s.class_share_floor() for s in stages]
+    return (f"smallest image spread: {calm.name} ({calm.image_spread():.4f}); largest: {busy.name} "
+            f"({busy.image_spread():.4f})\nclass share / its floor, stage by stage: "
+            + ", ".join(f"{s.name} {r:.1f}x" for s, r in zip(stages, ratio))
+            + f"\nclass dependence grows with depth (each stage's ratio above the previous one's): "
+            f"{all(b > a for a, b in zip(ratio, ratio[1:]))}")
+
+
+print(f"after training ({LABEL}):\n{trend(stats)}\n\nbefore training:\n{trend(stats_before)}")
+
+# %% [markdown]
+# ## 6. A side effect: the scale at initialisation · 初始化时的尺度
 #
 # Before any training, an ECA gate is sigmoid of a small number, close to 0.5. Five stages in a row then
 # shrink the activations reaching the classifier, so the two networks do not even start from the same
 # place: AlexNet-ECA begins with much smaller logits. That is a difference of scale, not of attention.
-# The cell measures it over a few random initialisations; notebook 05 trains a "constant gate 0.5" control
-# that has the scale and no attention.
+# The cell measures it over a few random initialisations. The control `AlexNetECA(unit_gate=True)` (model
+# `alexnet_eca_unitgate`) uses the gate 2 · sigmoid with a zero-initialised kernel: it starts at exactly 1,
+# so at initialisation it computes the same function as AlexNet, and only what the gate learns can differ.
 
 # %%
 images = paddle.to_tensor(np.stack([val_set[i][0] for i in range(min(32, len(val_set)))]))
-logit_std = {"AlexNet": [], "AlexNet-ECA": []}
-gates = []
+builders = {"AlexNet": AlexNet, "AlexNet-ECA": AlexNetECA,
+            "AlexNet-ECA unit gate": lambda num_classes: AlexNetECA(num_classes, unit_gate=True)}
+logit_std = {name: [] for name in builders}
+init_gates = {"AlexNet-ECA": [], "AlexNet-ECA unit gate": []}
 with paddle.no_grad():
     for seed in range(5):
-        for name, build in (("AlexNet", AlexNet), ("AlexNet-ECA", AlexNetECA)):
+        for name, build in builders.items():
             seed_everything(seed)
             untrained = build(num_classes=10)
             untrained.eval()
             logit_std[name].append(float(untrained(images).numpy().std()))   # numpy: Tensor.std logs a dtype warning
-            if name == "AlexNet-ECA":
-                gates.append([gate.mean() for _, _, gate in eca_attention_weights(untrained, images)])
-print("untrained AlexNet-ECA, mean gate per stage:", ", ".join(f"{g:.2f}" for g in np.mean(gates, axis=0)))
+            if name in init_gates:
+                init_gates[name].append([gate.mean() for _, _, gate in eca_attention_weights(untrained, images)])
+for name, values in init_gates.items():
+    print(f"untrained {name}, mean gate per stage:", ", ".join(f"{g:.2f}" for g in np.mean(values, axis=0)))
 for name, values in logit_std.items():
-    print(f"untrained {name:12s} std of the logits: {np.mean(values):.4f} ± {np.std(values, ddof=1):.4f} (5 initialisations)")
+    print(f"untrained {name:22s} std of the logits: {np.mean(values):.4f} (mean of 5 initialisations, "
+          f"range {min(values):.4f}-{max(values):.4f})")
 
 # %% [markdown]
+# ## 7. Exercises · 练习
+#
+# Each exercise has a cell for your answer (replace `None`) and a check cell: once you have answered, it
+# asserts your answer against what the code computes; before that it tells you what to compare.
+
+# %%
+def check(answer, expected, what, tolerance=0):
+    """Assert `answer` against `expected` (numbers within `tolerance`), or say what to compare if unanswered."""
+    if answer is None:
+        print(f"not answered yet: {what}")
+    elif isinstance(expected, (int, float)) and not isinstance(expected, bool):
+        assert abs(answer - expected) <= tolerance, f"{answer} is not right; look again ({what})"
+        print("correct:", what)
+    else:
+        assert answer == expected, f"{answer!r} is not right; look again ({what})"
+        print("correct:", what)
+
+# %% [markdown]
+# **Exercise 1.** With the adaptive rule k = ψ(C) instead of the notebook's kernel sizes, how many parameters
+# does ECA add to AlexNet in total? Work it out by hand from the channel counts (48, 128, 192, 192, 128) and
+# the rule (t = int((log2 C + 1) / 2), k = t if t is odd else t + 1).
+
+# %%
+answer_1 = None   # an int
+
+# %%
+check(answer_1, count_parameters(AlexNetECA(kernel_sizes="adaptive")) - count_parameters(AlexNet()),
+      "the sum of the five adaptive kernel sizes")
+
+# %% [markdown]
+# **Exercise 2.** In your run (the table of section 5, after training), which stage's gates vary most from
+# image to image? Give its name as in the table (e.g. `"features.1"`). Then: is it also the stage with the
+# largest class share?
+
+# %%
+answer_2 = None   # a stage name, e.g. "features.1"
+
+# %%
+most_varied = max(stats, key=lambda s: s.image_spread())
+check(answer_2, most_varied.name, "the stage with the largest 'image spread' in the table after training")
+if answer_2 is not None:
+    top_share = max(stats, key=lambda s: s.class_share())
+    print(f"largest class share: {top_share.name} ({top_share.class_share():.3f}, floor {top_share.class_share_floor():.3f})")
+
+# %% [markdown]
+# **Exercise 3.** At initialisation, what is the gate of every channel of `AlexNetECA(unit_gate=True)`, and how
+# many parameters does it have more than `AlexNetECA()`? Answer both, then run the check, which measures them.
+
+# %%
+answer_3_gate = None        # a number
+answer_3_extra = None       # an int
+
+# %%
+unit = AlexNetECA(unit_gate=True)
+unit_stats = gate_statistics(unit, val_set, max_images=16)
+check(answer_3_gate, float(np.mean([s.gates.mean() for s in unit_stats])), "the untrained unit gate", 1e-6)
+check(answer_3_extra, count_parameters(unit) - count_parameters(AlexNetECA()), "extra parameters of the unit gate")
+
+# %% [markdown]
+# **Exercise 4.** A stage's class share equals its floor and its image spread is tiny, but its channel spread is
+# large. In one sentence: what does the layer do, and could a plain convolution do the same? (No check cell
+# computes this; compare your sentence with section 5's explanation, then look for such a stage in your table.)
+
+# %%
+for s in stats:
+    print(f"{s.name:12s} channel spread {s.channel_spread():.3f}  image spread {s.image_spread():.4f}  "
+          f"class share {s.class_share():.3f} (floor {s.class_share_floor():.3f})")
+
+# %% [markdown]
+# ## Summary · 本节小结
+#
+# - ECA sits after each convolution and before its ReLU in AlexNet (+19 parameters), and before the residual
+#   addition in a ResNet block.
+# - One live run of AlexNet-ECA in the chosen mode; its numbers depend on the mode's data and budget (printed
+#   with the run) — quick mode's synthetic run only exercises the code.
+# - The gates can be read three ways: a fixed per-channel rescaling (channel spread), a change from image to
+#   image (image spread), and a change that follows the class (class spread, class share against its floor).
+# - An untrained ECA halves every stage; the unit-gate control starts at exactly 1.
+#
+# **本节小结：** ECA 在 AlexNet 中位于每个卷积之后、ReLU 之前（只多 19 个参数），在 ResNet 中位于残差相加之前。
+# 我们用所选模式现场训练了一次 AlexNet-ECA（quick 模式只是合成数据上的代码演示）。门控可以从三个角度来看：
+# 固定的通道缩放（channel spread）、随图像的变化（image spread）、随类别的变化（class spread 与 class share，
+# 需和随机下限比较）。未训练的 ECA 会把每一级的输出大约减半；unit-gate 对照组初始门控恰好为 1。
+#
 # **Next:** notebook 04 puts the two models side by side, over several seeds.
 
 # %%
 import shutil
 
-shutil.rmtree(WORK, ignore_errors=True)              # the scratch directory: synthetic data, quick-mode figures, exports
+shutil.rmtree(WORK, ignore_errors=True)              # the scratch directory: data, the run folder, figures

@@ -1,15 +1,27 @@
 # Source of notebooks/06_eca_in_your_model.ipynb (percent format); rebuild with notebooks/build_notebooks.py.
 
 # %% [markdown]
-# # 06 · ECA in your own model
+# # 06 · ECA in your own model · 把 ECA 加进你自己的模型
 #
 # ECA ([arXiv 1910.03151](https://arxiv.org/abs/1910.03151)) is a drop-in layer: it keeps the shape of
 # its input, so it can go after any convolution or normalisation. This notebook adds it to networks from
 # `paddle.vision.models` with `ecapaddle.models.add_attention`, checks what it costs, trains one briefly,
 # exports it for inference with `paddle.jit.save` and runs the exported model.
+#
+# **本节你将学到：** 用 `ecapaddle.models.add_attention` 一行代码把 ECA（或 SE 等）加入 `paddle.vision.models`
+# 中的网络（ResNet、MobileNetV2）以及你自己的网络；ECA 的参数代价；短暂训练一个 ResNet-18 + ECA；
+# 用 `paddle.jit.save` 导出模型，并用 `paddle.jit.load` 和 Paddle Inference 运行导出的模型、预测图片文件。
+
+# %% [markdown]
+# **Choose the mode · 选择模式.** `"quick"`: a tiny synthetic archive, seconds (what the tests run); `"cpu"`: a
+# short real-data run (2,000 training images, 2 epochs); `"full"`: the original notebook's data and budget
+# (50,000 images, 50 epochs) for ResNet-18 + ECA at 32 px, for a GPU. Only section 3 trains.
 
 # %%
 import os
+MODE = os.environ.get("ECAPADDLE_MODE", "quick")  # "quick" | "cpu" | "full"
+
+# %%
 import sys
 import tempfile
 import warnings
@@ -19,7 +31,6 @@ warnings.filterwarnings("ignore", message="No ccache found")          # printed 
 warnings.filterwarnings("ignore", message="IProgress not found")      # tqdm.auto without ipywidgets; bars are off here
 warnings.filterwarnings("ignore", message="When training, we now always track global mean")   # paddle BatchNorm notice
 os.environ.setdefault("GLOG_minloglevel", "2")       # hide Paddle's C++ info/warning log lines (static-graph export is chatty)
-QUICK = os.environ.get("ECAPADDLE_QUICK") == "1"    # quick mode: tiny synthetic data, seconds, nothing written into the repo
 try:
     import ecapaddle                                 # first: it sets the CPU defaults before paddle loads
 except ImportError:                                  # a clone that was not `pip install -e .`-ed (e.g. AI Studio)
@@ -30,15 +41,25 @@ import numpy as np
 import paddle
 import paddle.nn as nn
 
+from ecapaddle.recipes import get_recipe
+
 plt.rcParams["figure.dpi"] = 80
-WORK = Path(tempfile.mkdtemp(prefix="ecapaddle-nb-"))     # scratch space, outside the repo: data, exported model
-FIGURES = WORK if QUICK else Path("../figures")
-FIGURES.mkdir(exist_ok=True)
-print("mode:", "QUICK (tiny synthetic data, figures to a temporary directory)" if QUICK
-      else "full (a short real-data run; figures saved under figures/)")
+BUDGETS = {                                              # section 3's training budget in each mode
+    "quick": get_recipe("quick", epochs=1),
+    "cpu": get_recipe("cpu", train_subset=2000, val_from="test", val_subset=500, epochs=2, batch_size=64,
+                      transforms="fast"),
+    "full": get_recipe("full"),
+}
+if MODE not in BUDGETS:
+    raise ValueError(f"MODE must be one of {', '.join(BUDGETS)}, got {MODE!r}")
+RECIPE = BUDGETS[MODE]
+QUICK = MODE == "quick"
+WORK = Path(tempfile.mkdtemp(prefix="ecapaddle-nb-"))     # scratch space outside the repo: data, run, exported model
+print(f"mode: {MODE}; everything this notebook writes goes to a temporary work directory, nothing into the repository")
+print(RECIPE.describe())
 
 # %% [markdown]
-# ## 1. Adding ECA to ResNet-18 and MobileNetV2
+# ## 1. Adding ECA to ResNet-18 and MobileNetV2 · 给 ResNet-18 和 MobileNetV2 加 ECA
 #
 # `add_attention(model, kind, **options)` changes the model in place and returns it. It knows the blocks of
 # `paddle.vision.models`: in ResNet blocks the layer goes after the last BatchNorm, before the residual
@@ -69,7 +90,7 @@ for name, (build, variants) in VARIANTS.items():
               f"{places[0]}, ..., {places[-1]}")
 
 # %% [markdown]
-# ## 2. Any other model: tell it where
+# ## 2. Any other model: tell it where · 任意模型：指定位置
 #
 # For a model it does not know, pass `where=`: a list of sublayer names, or a predicate
 # `(name, layer) -> channels | True | None`. Here: after every BatchNorm of a small custom network
@@ -89,43 +110,43 @@ net.eval()
 print(f"parameters: {before:,d} -> {count_parameters(net):,d}; output {list(net(paddle.zeros([2, 3, 32, 32])).shape)}")
 
 # %% [markdown]
-# ## 3. Train ResNet-18 + ECA briefly
+# ## 3. Train ResNet-18 + ECA briefly · 短暂训练 ResNet-18 + ECA
 #
 # `ecapaddle.models.create("resnet18_eca")` builds the same model by name (10 classes, random weights).
 # ResNet-18 accepts the original 32 × 32 CIFAR images, so the transforms keep that size (`size=32`).
-# This is a short demonstration run, not a benchmark.
+# This is a demonstration run of one seed, not a benchmark; its budget is the mode's (printed at the top).
 
 # %%
 from ecapaddle import seed_everything
-from ecapaddle.data import build_transforms, cifar10_or_synthetic, load_cifar10, validate_cifar10_archive
-from ecapaddle.engine import TrainConfig, train
+from ecapaddle.data import (cifar10_or_synthetic, is_synthetic, load_cifar10, load_cifar10_holdout,
+                            load_cifar10_splits)
+from ecapaddle.engine import train
 from ecapaddle.models import create
 
-# quick: a tiny synthetic archive; full: real CIFAR-10 (find_cifar10), or synthetic when none is found
-archive, source = cifar10_or_synthetic(WORK, synthetic=QUICK, n_train=96 if QUICK else 2000,
-                                       n_test=32 if QUICK else 500)
-if QUICK:
-    RUN = dict(train_subset=None, val_subset=None, epochs=1, batch_size=32, log_every=1)
-else:
-    RUN = dict(train_subset=2000, val_subset=500, epochs=2, batch_size=64, log_every=5)
+archive, source = cifar10_or_synthetic(WORK, synthetic=RECIPE.synthetic, n_train=RECIPE.synthetic_train or 1000,
+                                       n_test=RECIPE.synthetic_test or 500)
 print(source)
-train_set = load_cifar10("train", archive, build_transforms("fast", train=True, size=32), subset=RUN["train_subset"])
-val_set = load_cifar10("test", archive, build_transforms("fast", train=False, size=32), subset=RUN["val_subset"])
+if RECIPE.val_from == "train":
+    train_set, val_set, _ = load_cifar10_holdout(archive, RECIPE.transforms, RECIPE.train_subset,
+                                                 RECIPE.val_subset or 5000, size=32)
+else:
+    train_set, val_set = load_cifar10_splits(archive, RECIPE.transforms, RECIPE.train_subset, RECIPE.val_subset,
+                                             size=32)
 
-config = TrainConfig(epochs=RUN["epochs"], batch_size=RUN["batch_size"], log_every=RUN["log_every"], seed=0,
-                     progress=False)
+config = RECIPE.train_config(seed=0, progress=not QUICK, log_every=1 if QUICK else 10)
 seed_everything(config.seed)
 model = create("resnet18_eca")
 history = train(model, train_set, val_set, config, model_name="resnet18_eca",
-                data_info={"kind": validate_cifar10_archive(archive).kind, **RUN})
-print(f"{'QUICK' if QUICK else 'REDUCED'} run: {len(train_set)} train / {len(val_set)} val images (32 x 32), "
-      f"{RUN['epochs']} epoch(s)")
+                data_info={"kind": "SYNTHETIC" if is_synthetic(archive) else "real CIFAR-10",
+                           "transforms": RECIPE.transforms, "val_source": RECIPE.val_from})
+print(f"mode {MODE}{' (SYNTHETIC data, numbers meaningless)' if is_synthetic(archive) else ''}: {len(train_set)} "
+      f"train / {len(val_set)} val images (32 x 32), {config.epochs} epoch(s), seed {config.seed}")
 for e in history["epochs"]:
     print(f"epoch {e['epoch']}: train acc {e['train_acc']:.3f}, val acc {e['val_acc']:.3f}, "
           f"train {e['train_img_s']:.0f} img/s")
 
 # %% [markdown]
-# ## 4. Export for inference and run the exported model
+# ## 4. Export for inference and run the exported model · 导出并运行推理模型
 #
 # `ecapaddle.export.export_model` calls `paddle.jit.save` with an input spec [N, 3, 32, 32] (N free), in eval
 # mode. The exported files need no Python class: `load_exported` (`paddle.jit.load`) or a Paddle Inference
@@ -150,7 +171,7 @@ print("predictor vs dynamic: max |difference| =", f"{np.abs(predicted - dynamic)
       "| same classes:", bool((predicted.argmax(1) == dynamic.argmax(1)).all()))
 
 # %% [markdown]
-# ## 5. Predict image files
+# ## 5. Predict image files · 预测图片文件
 #
 # `predict_images(model or exported prefix, paths, class_names)` reads image files with PIL, applies the
 # test transform (resize, ToTensor, ImageNet normalisation) and returns the top-k classes. Here on a few
@@ -160,7 +181,7 @@ print("predictor vs dynamic: max |difference| =", f"{np.abs(predicted - dynamic)
 from ecapaddle.data import CIFAR10_CLASSES
 from ecapaddle.export import predict_images
 
-raw = load_cifar10("test", archive, subset=RUN["val_subset"])
+raw = load_cifar10("test", archive)
 paths = []
 for i in range(4):
     image, label = raw[i]
@@ -173,6 +194,71 @@ for path, top in zip(paths, predict_images(prefix, paths, CIFAR10_CLASSES, topk=
 # That is all ECA needs: one line to add it, a few dozen parameters, and the usual Paddle tools for the
 # rest. For the honest question of whether it helps your model, train with and without it over several
 # seeds, as notebooks 04 and 05 do.
+
+# %% [markdown]
+# ## 6. Exercises · 练习
+#
+# Each exercise has a cell for your answer (replace `None`) and a check cell: once you have answered, it
+# asserts your answer against what the code computes; before that it tells you what to compare.
+
+# %%
+def check(answer, expected, what, tolerance=0):
+    """Assert `answer` against `expected` (numbers within `tolerance`), or say what to compare if unanswered."""
+    if answer is None:
+        print(f"not answered yet: {what}")
+    elif isinstance(expected, (int, float)) and not isinstance(expected, bool):
+        assert abs(answer - expected) <= tolerance, f"{answer} is not right; look again ({what})"
+        print("correct:", what)
+    else:
+        assert answer == expected, f"{answer!r} is not right; look again ({what})"
+        print("correct:", what)
+
+# %% [markdown]
+# **Exercise 1.** How many parameters does ECA (adaptive k) add to a ResNet-34? By hand: ResNet-34 has 3, 4, 6
+# and 3 BasicBlocks with 64, 128, 256 and 512 output channels, one ECA per block; k = ψ(C) as in notebook 01.
+
+# %%
+answer_1 = None   # an int
+
+# %%
+check(answer_1, count_parameters(create("resnet34_eca")) - count_parameters(create("resnet34")),
+      "parameters of create('resnet34_eca') minus create('resnet34')")
+
+# %% [markdown]
+# **Exercise 2.** In a ResNet BasicBlock, after which sublayer does `add_attention` put ECA? Give the sublayer's
+# name in the block (e.g. `"conv1"`), and say why it is not after the residual addition.
+
+# %%
+answer_2 = None   # a sublayer name of the block
+
+# %%
+first_place = add_attention(resnet18(num_classes=10), "eca")._ecapaddle_attention[0]     # e.g. "layer1.0.<name>.1"
+check(answer_2, first_place.split(".")[2], "the third part of the first name in `model._ecapaddle_attention`")
+
+# %% [markdown]
+# **Exercise 3.** Section 2 put ECA after the two BatchNorms (32 and 64 channels) of the small network. How many
+# parameters did that add? Work out k for C = 32 and C = 64 with the adaptive rule first.
+
+# %%
+answer_3 = None   # an int
+
+# %%
+check(answer_3, count_parameters(net) - before, "the parameter count of section 2's network after minus before")
+
+# %% [markdown]
+# ## Summary · 本节小结
+#
+# - `add_attention(model, "eca")` adds ECA where the paper puts it in `paddle.vision.models` networks (ResNet:
+#   after the block's last BatchNorm, before the addition; MobileNetV2: after the projection BatchNorm); `where=`
+#   places it in any other model.
+# - It costs k parameters per layer: tens of parameters for a whole ResNet-18, against tens of thousands for SE
+#   (section 1 counts both).
+# - A model with ECA trains, exports (`paddle.jit.save`) and runs under Paddle Inference like any other.
+#
+# **本节小结：** `add_attention(model, "eca")` 按论文的位置把 ECA 加进 `paddle.vision.models` 的网络（ResNet：
+# 残差块最后一个 BatchNorm 之后、相加之前；MobileNetV2：投影 BatchNorm 之后），`where=` 参数可用于任何其他模型。
+# 每个 ECA 层只有 k 个参数，整个 ResNet-18 只多几十个参数，而 SE 要多几万个（见第 1 节）。加了 ECA 的模型可以照常训练、
+# 用 `paddle.jit.save` 导出，并用 Paddle Inference 运行。
 
 # %%
 import shutil

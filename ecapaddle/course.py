@@ -1,0 +1,442 @@
+"""Helpers for the course notebooks: the set-up cell, the live training runs and the exercise checks, written once.
+
+A training notebook starts with
+
+    MODE = os.environ.get("ECAPADDLE_MODE", "quick")    # "quick" | "cpu" | "full"
+    setup = ecapaddle.course.setup(MODE)                # warnings, plots, CPU threads, scratch directory
+    runs = ecapaddle.course.live_run(["alexnet"], setup.recipe, seeds=[42], work_dir=setup.work)
+    runs.histories                                      # one history dict per (model, seed)
+
+`MODE` names a recipe of `ecapaddle.recipes` ("quick": a tiny synthetic archive, seconds; "cpu": the
+reduced real run for a 2-core CPU; "full": the original notebook's recipe, for a GPU). Every mode trains
+live into a fresh run folder under `<work dir>/runs/`: never into the repository's figures/.
+"""
+import math
+import os
+import shutil
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MODES = ("quick", "cpu", "full")
+MODE_VARIABLE = "ECAPADDLE_MODE"
+LEGACY_QUICK_VARIABLE = "ECAPADDLE_QUICK"        # the older switch: "1" means quick mode
+WORK_DIR_VARIABLE = "ECAPADDLE_WORK_DIR"         # a directory to keep live runs in (default: a new temporary one)
+THREADS_VARIABLE = "ECAPADDLE_THREADS"           # CPU threads for Paddle (default: every core)
+NOT_ANSWERED = Ellipsis                          # what an exercise's answer holds until the student fills it in
+
+# messages of third-party libraries that say nothing about the course
+QUIET_WARNINGS = ("No ccache found", "IProgress not found")
+
+
+def mode_from_env(default="quick"):
+    """The mode asked for by the environment: $ECAPADDLE_MODE, else "quick" when $ECAPADDLE_QUICK=1, else `default`."""
+    mode = os.environ.get(MODE_VARIABLE)
+    if mode:
+        return mode
+    if os.environ.get(LEGACY_QUICK_VARIABLE) == "1":
+        return "quick"
+    return default
+
+
+def check_mode(mode):
+    if mode not in MODES:
+        raise ValueError(f"MODE must be one of {', '.join(repr(m) for m in MODES)}, got {mode!r}")
+    return mode
+
+
+def recipe_label(recipe):
+    """One line saying how `recipe` relates to the original notebook's (50,000 images, 50 epochs, batch 128)."""
+    from .recipes import RECIPES
+
+    full = RECIPES["full"]
+    if recipe.synthetic:
+        return (f"QUICK: a tiny SYNTHETIC archive ({recipe.synthetic_train} + {recipe.synthetic_test} images, "
+                f"not CIFAR-10: its accuracies say nothing about CIFAR-10), {recipe.epochs} epoch(s)")
+    cuts = []
+    if recipe.train_subset is not None:
+        cuts.append(f"{recipe.train_subset:,} of 50,000 training images")
+    if recipe.epochs != full.epochs:
+        cuts.append(f"{recipe.epochs} of {full.epochs} epochs")
+    if recipe.batch_size != full.batch_size:
+        cuts.append(f"batch {recipe.batch_size} instead of {full.batch_size}")
+    if recipe.transforms != full.transforms:
+        cuts.append(f"'{recipe.transforms}' augmentation instead of '{full.transforms}'")
+    protocol = ("validation images held out of the training split, test split evaluated once at the end"
+                if recipe.val_from == "train" else "validated on the test split, as the original notebook did")
+    if cuts:
+        return f"REDUCED real run ({', '.join(cuts)}); {protocol}"
+    return f"the original notebook's recipe on real CIFAR-10 (50,000 images, {recipe.epochs} epochs); {protocol}"
+
+
+@dataclass
+class Setup:
+    """What a notebook's set-up cell prepared (returned by `setup`).
+
+    Attributes:
+        mode: "quick", "cpu" or "full".
+        recipe: the `ecapaddle.recipes.Recipe` of that name.
+        work: scratch directory outside the repository (synthetic data, live runs, quick-mode figures).
+        figures: where the notebook saves its figures: `work` in quick mode, the repository's figures/ otherwise.
+        threads: the CPU thread count set for Paddle, None when left alone.
+        temporary: whether `work` was created here (then `cleanup` may delete it).
+    """
+    mode: str
+    recipe: object
+    work: Path
+    figures: Path
+    threads: object = None
+    temporary: bool = True
+    _archive: object = field(default=None, repr=False)
+
+    @property
+    def quick(self):
+        return self.mode == "quick"
+
+    def archive(self):
+        """(archive path, one-line description) of the data of this mode's recipe; see `recipe_archive`."""
+        if self._archive is None:
+            self._archive = recipe_archive(self.recipe, self.work)
+        return self._archive
+
+    def figure(self, name):
+        """The path to save figure `name` (e.g. "nb02_curves.png") at."""
+        return self.figures / name
+
+    def cleanup(self):
+        """Delete the scratch directory in quick mode; in the other modes keep it (it holds the live runs)."""
+        if self.quick and self.temporary:
+            shutil.rmtree(self.work, ignore_errors=True)
+            print("quick mode: the temporary work directory (synthetic data, runs, figures) was deleted")
+        else:
+            where = (f"${WORK_DIR_VARIABLE} ({self.work.name})" if not self.temporary
+                     else "a temporary directory (setup.work); set $" + WORK_DIR_VARIABLE + " to choose one")
+            print(f"the live runs (checkpoints, history.json) are kept in {where}")
+
+
+def setup(mode=None, figures_dir="../figures", work_dir=None, threads="all", figure_format="png", dpi=80):
+    """The common set-up of a course notebook; prints one short report and returns a `Setup`.
+
+    Args:
+        mode: "quick", "cpu" or "full" (a recipe of `ecapaddle.recipes`); None reads the environment
+            (`mode_from_env`).
+        figures_dir: where figures go outside quick mode (relative to the notebook: the repository's figures/).
+        work_dir: scratch directory; None uses $ECAPADDLE_WORK_DIR or else a new temporary directory.
+        threads: "all" gives Paddle every CPU core (`ecapaddle.runtime.use_all_cores`), or $ECAPADDLE_THREADS
+            cores when that is set; an int sets that many; None leaves the thread count alone.
+        figure_format: inline figure format, "png" or "jpeg" (smaller for photos).
+        dpi: inline figure resolution.
+    """
+    from .recipes import get_recipe
+
+    mode = check_mode(mode_from_env() if mode is None else mode)
+    for message in QUIET_WARNINGS:
+        warnings.filterwarnings("ignore", message=message)
+    _setup_plots(figure_format, dpi)
+    used_threads = _setup_threads(threads)
+    if work_dir is None and os.environ.get(WORK_DIR_VARIABLE):
+        work_dir = os.environ[WORK_DIR_VARIABLE]
+    temporary = work_dir is None
+    work = Path(tempfile.mkdtemp(prefix="ecapaddle-nb-")) if temporary else Path(work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    figures = work / "figures" if mode == "quick" else Path(figures_dir)
+    figures.mkdir(parents=True, exist_ok=True)
+    result = Setup(mode, get_recipe(mode), work, figures, used_threads, temporary)
+    print(describe_setup(result))
+    return result
+
+
+def describe_setup(s):
+    """The set-up report: mode and recipe, versions, device, where things go (no local paths)."""
+    import matplotlib
+    import numpy as np
+    import paddle
+
+    from . import __version__
+
+    device = paddle.get_device()
+    threads = f", {s.threads} CPU thread(s) for Paddle" if s.threads and not device.startswith("gpu") else ""
+    figures = "the temporary work directory" if s.quick else f"{Path(s.figures).as_posix().lstrip('./')}/"
+    work = "a new temporary directory outside the repository" if s.temporary else f"${WORK_DIR_VARIABLE}"
+    return "\n".join([
+        f"MODE = {s.mode!r}: {recipe_label(s.recipe)}",
+        f"python {sys.version.split()[0]}, paddle {paddle.__version__}, numpy {np.__version__}, "
+        f"matplotlib {matplotlib.__version__}, ecapaddle {__version__}",
+        f"device: {device} (CUDA build: {paddle.is_compiled_with_cuda()}), {os.cpu_count()} CPU cores{threads}",
+        f"live runs and scratch files: {work}; figures: {figures}",
+    ])
+
+
+def _setup_plots(figure_format, dpi):
+    import matplotlib.pyplot as plt
+
+    plt.rcParams["figure.dpi"] = dpi
+    if figure_format != "png":
+        try:
+            from matplotlib_inline.backend_inline import set_matplotlib_formats
+        except ImportError:        # not inside Jupyter: nothing to set
+            return
+        set_matplotlib_formats(figure_format, **({"pil_kwargs": {"quality": 85}} if figure_format == "jpeg" else {}))
+
+
+def _setup_threads(threads):
+    """Set Paddle's CPU thread count: "all" cores (or $ECAPADDLE_THREADS when set), an int, or None (leave it).
+
+    Returns the count set, or None when nothing was set (also when this version of `ecapaddle.runtime`
+    has no thread setting).
+    """
+    if threads is None:
+        return None
+    from . import runtime
+
+    if threads == "all" and os.environ.get(THREADS_VARIABLE):
+        threads = int(os.environ[THREADS_VARIABLE])
+    if threads == "all":
+        use_all_cores = getattr(runtime, "use_all_cores", None)
+        result = use_all_cores() if use_all_cores is not None else None
+    else:
+        result = runtime.set_num_threads(threads)
+    return result if isinstance(result, int) and not isinstance(result, bool) else None
+
+
+# ---------------------------------------------------------------------------------------------- data
+
+def recipe_archive(recipe, work_dir):
+    """(archive path, one-line description) of a recipe's data.
+
+    A synthetic recipe writes its archive into `work_dir` (once; later calls reuse it). Otherwise real
+    CIFAR-10 is looked up by `ecapaddle.data.find_cifar10` ($ECAPADDLE_CIFAR10, the AI Studio mount
+    data/data152754/cifar-10-python.tar.gz, Paddle's cache); a recipe on real data never falls back to
+    synthetic images silently: without an archive it raises `DatasetNotFoundError` saying what to do.
+    """
+    from .data import DatasetNotFoundError, describe_source, find_cifar10, make_synthetic_cifar10
+
+    if recipe.synthetic:
+        path = Path(work_dir) / f"synthetic-{recipe.synthetic_train}-{recipe.synthetic_test}-cifar-10-python.tar.gz"
+        if not path.exists():
+            make_synthetic_cifar10(path, n_train=recipe.synthetic_train, n_test=recipe.synthetic_test, seed=0)
+        archive = str(path)
+    else:
+        try:
+            archive = str(find_cifar10())
+        except DatasetNotFoundError as error:
+            raise DatasetNotFoundError(
+                f"recipe {recipe.name!r} trains on real CIFAR-10, and none was found. In Baidu AI Studio, attach "
+                f"the dataset 152754 (CIFAR-10) to the project; elsewhere set ECAPADDLE_CIFAR10 to the path of "
+                f"cifar-10-python.tar.gz. Or use MODE = 'quick'.\n{error}") from None
+    return archive, describe_source(archive).replace(archive, Path(archive).name)
+
+
+def recipe_datasets(recipe, archive, source=None):
+    """(train set, validation set, test set or None, data_info) of `recipe` on `archive`.
+
+    The recipe's `val_from` decides the protocol: "train" holds `val_subset` images out of the training
+    split and keeps the test split for one final evaluation; "test" validates on the test split (the
+    original notebook's protocol; no separate test). Subsets are class-stratified with seed 0.
+    """
+    from .data import load_cifar10_holdout, load_cifar10_splits, validate_cifar10_archive
+
+    kind = validate_cifar10_archive(archive).kind
+    info = {"kind": "SYNTHETIC (generated, not CIFAR-10)" if kind == "synthetic" else "real CIFAR-10",
+            "source": source or Path(archive).name, "recipe": recipe.name, "transforms": recipe.transforms,
+            "subset_seed": 0, "val_source": recipe.val_from}
+    if recipe.val_from == "test":
+        train_set, val_set = load_cifar10_splits(archive, recipe.transforms, recipe.train_subset, recipe.val_subset,
+                                                 seed=0)
+        return train_set, val_set, None, info
+    train_set, val_set, test_set = load_cifar10_holdout(archive, recipe.transforms, recipe.train_subset,
+                                                        recipe.val_subset or 5000, seed=0)
+    info["test_size"] = len(test_set)
+    return train_set, val_set, test_set, info
+
+
+# ---------------------------------------------------------------------------------------------- live runs
+
+@dataclass
+class LiveRuns:
+    """What `live_run` trained.
+
+    Attributes:
+        histories: one history dict per run (model-major within each seed, in training order).
+        models: {(model name, seed): the trained model (final weights)}.
+        run_dirs: {(model name, seed): its run folder (checkpoints, config.json, history.json, predictions.npz)}.
+        root: the fresh folder holding this call's run folders.
+        recipe, source: the recipe and the one-line description of the data.
+        train_set, val_set, test_set: the datasets (test_set None under the original protocol).
+    """
+    histories: list
+    models: dict
+    run_dirs: dict
+    root: Path
+    recipe: object
+    source: str
+    train_set: object
+    val_set: object
+    test_set: object
+
+    def model(self, name, seed=None):
+        """The trained model `name` of `seed` (default: the first seed trained)."""
+        if seed is None:
+            seed = next(s for (n, s) in self.models if n == name)
+        return self.models[(name, seed)]
+
+    def history(self, name, seed=None):
+        """The history of model `name` and `seed` (default: the first seed trained)."""
+        runs = [h for h in self.histories if h["model"]["name"] == name and (seed is None or h["config"]["seed"] == seed)]
+        if not runs:
+            raise KeyError(f"no live run of {name!r}" + ("" if seed is None else f" with seed {seed}"))
+        return runs[0]
+
+
+def fresh_folder(parent, prefix="live"):
+    """A new, empty folder parent/<prefix>-NN (NN the first unused number)."""
+    parent = Path(parent)
+    parent.mkdir(parents=True, exist_ok=True)
+    for n in range(1, 10_000):
+        folder = parent / f"{prefix}-{n:02d}"
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        return folder
+    raise RuntimeError(f"no free {prefix}-NN folder in {parent}")
+
+
+def live_run(models, recipe, seeds, work_dir, archive=None, log_every=None, progress=None, verbose=True):
+    """Train each model of `models` for each seed with `recipe`, each into a fresh run folder; return `LiveRuns`.
+
+    Args:
+        models: model names of `ecapaddle.create` (e.g. ["alexnet", "alexnet_eca"]), or a dict
+            {name: callable returning a new model} for models the registry does not have.
+        recipe: a `Recipe` or a recipe name ("quick", "cpu", "full").
+        seeds: training seeds; each seeds the model's initial weights and the run's randomness.
+        work_dir: the notebook's scratch directory (`setup.work`); the runs go to
+            work_dir/runs/live-NN/<model>-seed<s>, a folder made fresh by this call. Never the repository's figures/.
+        archive: (path, description) of the data; None uses `recipe_archive(recipe, work_dir)`.
+        log_every: record the training loss every this many batches; None: 10, or 1 when an epoch has
+            fewer than 50 batches (so a short run still draws a curve).
+        progress: progress bars and a line per epoch while training; None: on except for synthetic recipes
+            (then the per-epoch lines are printed after each run).
+        verbose: print the plan and one summary line per run.
+    """
+    from . import seed_everything
+    from .engine import train
+    from .recipes import get_recipe
+
+    recipe = get_recipe(recipe)
+    seeds = [seeds] if isinstance(seeds, int) else list(seeds)
+    factories = dict(models) if isinstance(models, dict) else {name: None for name in models}
+    if not factories or not seeds:
+        raise ValueError("live_run needs at least one model and one seed")
+    path, source = archive if archive is not None else recipe_archive(recipe, work_dir)
+    train_set, val_set, test_set, info = recipe_datasets(recipe, path, source)
+    root = fresh_folder(Path(work_dir) / "runs")
+    progress = (not recipe.synthetic) if progress is None else progress
+    steps = len(train_set) // recipe.batch_size
+    log_every = log_every or (1 if steps < 50 else 10)
+    if verbose:
+        test = f", test {len(test_set):,} (evaluated once at the end)" if test_set is not None else ""
+        print(f"recipe {recipe.name}: {recipe_label(recipe)}\ndata: {source}\n"
+              f"{len(train_set):,} train / {len(val_set):,} val images{test}; {recipe.epochs} epoch(s) of "
+              f"{steps} steps, batch {recipe.batch_size}; models {', '.join(factories)}; seeds {seeds}\n"
+              f"run folders: <work dir>/runs/{root.name}/<model>-seed<s>")
+    histories, trained, run_dirs = [], {}, {}
+    for seed in seeds:
+        for name, factory in factories.items():
+            seed_everything(seed)                     # before building the model: repeatable initial weights
+            model = factory() if factory is not None else _create(name)
+            out = root / f"{name}-seed{seed}"
+            start = time.perf_counter()
+            history = train(model, train_set, val_set, recipe.train_config(seed, log_every=log_every, progress=progress),
+                            out_dir=out, model_name=name, data_info=dict(info), test_set=test_set)
+            histories.append(history)
+            trained[(name, seed)] = model
+            run_dirs[(name, seed)] = out
+            if verbose:
+                if not progress:
+                    for e in history["epochs"]:
+                        print(f"  {name} seed {seed} epoch {e['epoch']}: train loss {e['train_loss']:.3f} "
+                              f"acc {e['train_acc']:.3f} | val loss {e['val_loss']:.3f} acc {e['val_acc']:.3f}")
+                print(run_summary(history) + f" ({time.perf_counter() - start:.0f} s)")
+    return LiveRuns(histories, trained, run_dirs, root, recipe, source, train_set, val_set, test_set)
+
+
+def _create(name):
+    from .models import create
+
+    return create(name, num_classes=10)
+
+
+def run_summary(history):
+    """One line: model, seed, final and best validation accuracy, and the test accuracy when there is one."""
+    last, best = history["epochs"][-1], history["best"]
+    line = (f"{history['model']['name']} seed {history['config']['seed']}: final train acc {last['train_acc']:.4f}, "
+            f"val acc {last['val_acc']:.4f}; best val acc {best['val_acc']:.4f} (epoch {best['epoch']})")
+    test = history.get("test")
+    if test:
+        line += f"; test acc {test['final']['acc']:.4f} ({test['n']:,} images, final weights)"
+    return line
+
+
+# ---------------------------------------------------------------------------------------------- committed runs
+
+def committed_histories(folder, model=None, figures_dir="../figures"):
+    """The histories committed under figures/<folder>/<model>-seed<s>/history.json, sorted by seed.
+
+    Read-only: nothing is trained or written. `model` keeps only that model's runs. Returns [] when the
+    folder has none (a fresh clone before they were committed, or a notebook moved elsewhere).
+    """
+    from .engine import load_history
+
+    base = Path(figures_dir) / folder
+    histories = [load_history(p) for p in sorted(base.glob("*-seed*/history.json"))]
+    if model is not None:
+        histories = [h for h in histories if h["model"]["name"] == model]
+    return sorted(histories, key=lambda h: h["config"]["seed"])
+
+
+# ---------------------------------------------------------------------------------------------- exercises
+
+def smoothed_target_entropy(epsilon, classes):
+    """The entropy (nats) of the label-smoothed target: the lowest value the label-smoothing loss can take."""
+    if not 0 <= epsilon < 1 or classes < 2:
+        raise ValueError(f"need 0 <= epsilon < 1 and classes >= 2, got {epsilon}, {classes}")
+    right = 1 - epsilon + epsilon / classes
+    wrong = epsilon / classes
+    return -right * math.log(right) - (0 if wrong == 0 else (classes - 1) * wrong * math.log(wrong))
+
+
+def check(answer, expected, what="answer", tolerance=1e-3):
+    """An exercise's self-check: assert that `answer` equals `expected` (numbers within `tolerance`, relative).
+
+    While the answer is still `...` (not answered) it only says so; a wrong answer raises AssertionError;
+    a right one prints so. Returns nothing (a notebook cell ending with it shows no value).
+    """
+    if answer is NOT_ANSWERED:
+        print(f"{what}: not answered yet. Replace the `...` above with your answer and run the check again "
+              f"(solutions: notebooks/solutions.md).")
+        return
+    if _is_number(answer) and _is_number(expected):
+        ok = math.isclose(float(answer), float(expected), rel_tol=tolerance, abs_tol=tolerance * 1e-3)
+    else:
+        ok = _as_plain(answer) == _as_plain(expected)
+    assert ok, f"{what}: your answer {answer!r} is not right; try again (expected value hidden: see solutions.md)"
+    print(f"{what}: {answer!r} is right.")
+
+
+def _is_number(value):
+    import numbers
+
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _as_plain(value):
+    """Lists, tuples and arrays compare by their items."""
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [_as_plain(v) for v in value]
+    return value

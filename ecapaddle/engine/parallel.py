@@ -1,0 +1,78 @@
+"""Data-parallel training across CPU cores: the CLI re-launches itself as N one-thread processes.
+
+`python -m ecapaddle train --procs N` (or `compare`) checks its options and output folder, then
+runs `python -m paddle.distributed.launch --nproc_per_node N python -m ecapaddle <same options>`
+with OMP_NUM_THREADS=1 and `--threads 1`; the launched workers (PADDLE_TRAINERS_NUM set) train
+with `paddle.DataParallel` over gloo, as the engine already does on GPUs. Process 0 writes the
+files; its output is shown, every worker's log is kept in <out>/launch-logs/workerlog.<rank>.
+
+Relation to a single-process run: the global batch stays --batch-size and each of the N processes
+takes batch/N images of it, with the same shuffled order, learning-rate schedule and averaged
+gradients. Each process draws its own random augmentation (and dropout, mixup) stream, seeded from
+(seed, epoch, rank), so a --procs N run is deterministic for that N but not bitwise equal to a
+--procs 1 run: it is the same recipe with different random draws, statistically equivalent.
+"""
+import argparse
+import os
+import subprocess
+import sys
+
+from ..runtime import available_cores
+
+WORKER_ENV = ("PADDLE_TRAINER_ID", "PADDLE_TRAINERS_NUM")
+LOG_FOLDER = "launch-logs"
+PROCS_HELP = ("data-parallel training in N processes of one thread each (auto: one per available core), launched "
+              "through paddle.distributed; the global batch stays --batch-size and each process takes batch/N of it. "
+              "Deterministic for a given N, but each process draws its own augmentation, so not bitwise equal to "
+              "--procs 1 (the same recipe, statistically). Worker logs go to <out>/" + LOG_FOLDER + ". Default 1")
+
+
+def procs_value(text):
+    """argparse type of --procs: a positive int, or "auto" = the number of cores this process may use."""
+    if text == "auto":
+        return available_cores()
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer or 'auto', got {text!r}")
+    return value
+
+
+def is_launched_worker():
+    """True in a process started by paddle.distributed.launch (or spawn)."""
+    return any(name in os.environ for name in WORKER_ENV)
+
+
+def needs_launch(procs):
+    """Whether this process should start `procs` workers instead of training itself."""
+    return procs > 1 and not is_launched_worker()
+
+
+def launch_command(argv, procs, log_dir):
+    """The command line that runs `python -m ecapaddle <argv>` in `procs` data-parallel processes."""
+    return [sys.executable, "-m", "paddle.distributed.launch", "--nproc_per_node", str(procs), "--max_restart", "0",
+            "--log_level", "WARNING", "--log_dir", os.fspath(log_dir), sys.executable, "-u", "-m", "ecapaddle", *argv]
+
+
+def launch_workers(argv, procs, out_dir, batch_size):
+    """Run the CLI command `argv` in `procs` one-thread workers writing into `out_dir`; return the exit code.
+
+    The workers get `--out out_dir --force --threads 1` appended: this process has already checked and
+    created `out_dir`, and each worker must use one core.
+    """
+    if batch_size % procs:
+        raise ValueError(f"--batch-size {batch_size} must be divisible by --procs {procs}: each process takes "
+                         f"an equal share of the global batch")
+    log_dir = os.path.join(out_dir, LOG_FOLDER)
+    package_parent = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, OMP_NUM_THREADS="1",
+               PYTHONPATH=os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")])))
+    print(f"launching {procs} data-parallel processes (one thread each); logs in {log_dir}", flush=True)
+    worker_argv = [*argv, "--out", os.fspath(out_dir), "--force", "--threads", "1"]
+    code = subprocess.run(launch_command(worker_argv, procs, log_dir), env=env).returncode
+    if code:
+        print(f"error: the {procs} training processes failed (exit code {code}); see {log_dir}/workerlog.<rank>",
+              file=sys.stderr)
+    return code

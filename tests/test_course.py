@@ -1,0 +1,60 @@
+"""ecapaddle.course: the notebooks' mode switch, exercise checks and run folders (no training here)."""
+import math
+
+import pytest
+
+from ecapaddle import course
+from ecapaddle.recipes import get_recipe
+
+
+def test_mode_from_env(monkeypatch):
+    monkeypatch.delenv("ECAPADDLE_MODE", raising=False)
+    monkeypatch.delenv("ECAPADDLE_QUICK", raising=False)
+    assert course.mode_from_env() == "quick"
+    assert course.mode_from_env(default="cpu") == "cpu"
+    monkeypatch.setenv("ECAPADDLE_QUICK", "1")
+    assert course.mode_from_env(default="cpu") == "quick"          # the older switch still works
+    monkeypatch.setenv("ECAPADDLE_MODE", "full")
+    assert course.mode_from_env() == "full"                        # the new one wins
+
+
+def test_check_mode_names_the_valid_modes():
+    with pytest.raises(ValueError, match="'quick', 'cpu', 'full'"):
+        course.check_mode("gpu")
+
+
+def test_check_asserts_and_waits_for_an_answer(capsys):
+    course.check(..., 5, "k")
+    assert "not answered yet" in capsys.readouterr().out
+    course.check(5, 5, "k")
+    course.check(0.5003, 0.50029, "floor")                          # numbers within the relative tolerance
+    course.check((101, 100), [101, 100], "pair")                    # sequences compare by their items
+    with pytest.raises(AssertionError, match="not right"):
+        course.check(3, 5, "k")
+
+
+def test_smoothed_target_entropy_is_the_loss_floor():
+    assert course.smoothed_target_entropy(0.0, 10) == 0.0
+    q_true, q_other = 0.91, 0.01
+    expected = -q_true * math.log(q_true) - 9 * q_other * math.log(q_other)
+    assert course.smoothed_target_entropy(0.1, 10) == pytest.approx(expected)
+    with pytest.raises(ValueError):
+        course.smoothed_target_entropy(1.0, 10)
+
+
+def test_recipe_label_says_what_is_reduced():
+    assert course.recipe_label(get_recipe("quick")).startswith("QUICK")
+    cpu = course.recipe_label(get_recipe("cpu"))
+    assert "REDUCED" in cpu and "10,000 of 50,000" in cpu and "8 of 50 epochs" in cpu
+    assert "original notebook's recipe" in course.recipe_label(get_recipe("full"))
+
+
+def test_fresh_folder_never_reuses_a_folder(tmp_path):
+    first = course.fresh_folder(tmp_path)
+    second = course.fresh_folder(tmp_path)
+    assert first != second and first.is_dir() and second.is_dir()
+    assert [first.name, second.name] == ["live-01", "live-02"]
+
+
+def test_committed_histories_missing_folder_is_empty(tmp_path):
+    assert course.committed_histories("headline", figures_dir=tmp_path) == []

@@ -1,0 +1,65 @@
+"""Paddle Inference evaluation and prediction give what dynamic mode gives (AlexNet-ECA, 8 synthetic images)."""
+import numpy as np
+import paddle
+import pytest
+from PIL import Image
+
+from ecapaddle import CIFAR10_CLASSES, create, evaluate, load_cifar10, make_synthetic_cifar10, predict_images
+from ecapaddle.export import run_predictor
+from ecapaddle.inference import (evaluate_with_predictor, exported_predictor, predict_images_with_predictor,
+                                 use_predictor)
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    archive = make_synthetic_cifar10(tmp_path_factory.mktemp("data") / "tiny.tar.gz", n_train=10, n_test=10, seed=3)
+    return load_cifar10("test", archive, "notebook", subset=8)
+
+
+@pytest.fixture(scope="module")
+def model():
+    paddle.seed(1)
+    return create("alexnet_eca")
+
+
+def test_predictor_logits_match_dynamic_mode(model, dataset):
+    images = np.stack([np.asarray(dataset[i][0], dtype="float32") for i in range(4)])
+    model.eval()
+    with paddle.no_grad():
+        dynamic = model(paddle.to_tensor(images)).numpy()
+    with exported_predictor(model, (None, *images.shape[1:]), threads=1) as predictor:
+        inferred = run_predictor(predictor, images)
+    np.testing.assert_allclose(inferred, dynamic, atol=1e-4, rtol=0)
+
+
+def test_evaluate_with_predictor_matches_evaluate(model, dataset):
+    model.train()
+    dynamic = evaluate(model, dataset, batch_size=3, keep_probs=True)
+    inferred = evaluate_with_predictor(model, dataset, batch_size=3, threads=1, keep_probs=True)
+    assert model.training, "the model's train mode is restored"
+    assert set(inferred) == set(dynamic)
+    np.testing.assert_array_equal(inferred["labels"], dynamic["labels"])
+    np.testing.assert_array_equal(inferred["preds"], dynamic["preds"])
+    np.testing.assert_allclose(inferred["probs"], dynamic["probs"], atol=1e-5)
+    assert inferred["n"] == 8 and inferred["confusion"] == dynamic["confusion"]
+    assert (inferred["acc"], inferred["per_class_acc"]) == (dynamic["acc"], dynamic["per_class_acc"])
+    assert inferred["loss"] == pytest.approx(dynamic["loss"], abs=1e-5)
+    assert inferred["img_s"] > 0
+
+
+def test_evaluate_with_predictor_refuses_an_empty_dataset(model):
+    with pytest.raises(ValueError, match="empty dataset"):
+        evaluate_with_predictor(model, [], batch_size=2)
+
+
+def test_predict_images_with_predictor_matches_dynamic_mode(model, tmp_path):
+    image = tmp_path / "img.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (32, 32, 3), dtype=np.uint8)).save(image)
+    dynamic = predict_images(model, [image], CIFAR10_CLASSES, topk=3)[0]
+    inferred = predict_images_with_predictor(model, [image], CIFAR10_CLASSES, topk=3, threads=1)[0]
+    assert [name for name, _ in inferred] == [name for name, _ in dynamic]
+    np.testing.assert_allclose([p for _, p in inferred], [p for _, p in dynamic], atol=1e-5)
+
+
+def test_predictor_is_the_cpu_default():
+    assert use_predictor() is True and use_predictor(dynamic=True) is False

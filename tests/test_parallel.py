@@ -1,0 +1,62 @@
+"""--procs N: the CLI re-launches itself as N data-parallel one-thread processes (paddle.distributed, gloo on CPU)."""
+import argparse
+import json
+
+import pytest
+
+from ecapaddle.cli import main
+from ecapaddle.data import make_synthetic_cifar10
+from ecapaddle.engine.history import WALL_TIME_KEYS
+from ecapaddle.engine.parallel import launch_command, launch_workers, needs_launch, procs_value
+from ecapaddle.runtime import available_cores
+
+
+def test_procs_value_takes_a_count_or_auto():
+    assert procs_value("3") == 3 and procs_value("auto") == available_cores()
+    for bad in ("0", "-2", "two"):
+        with pytest.raises(argparse.ArgumentTypeError, match="positive integer or 'auto'"):
+            procs_value(bad)
+
+
+def test_only_a_process_not_launched_yet_launches(monkeypatch):
+    monkeypatch.delenv("PADDLE_TRAINER_ID", raising=False)
+    monkeypatch.delenv("PADDLE_TRAINERS_NUM", raising=False)
+    assert needs_launch(2) and not needs_launch(1)
+    monkeypatch.setenv("PADDLE_TRAINERS_NUM", "2")
+    assert not needs_launch(2)
+
+
+def test_launch_command_runs_the_cli_in_n_processes():
+    command = launch_command(["train", "--epochs", "1"], 3, "logs")
+    assert command[1:5] == ["-m", "paddle.distributed.launch", "--nproc_per_node", "3"]
+    assert command[-5:] == ["-m", "ecapaddle", "train", "--epochs", "1"]
+
+
+def test_a_batch_not_divisible_by_procs_is_refused_before_launching(tmp_path):
+    with pytest.raises(ValueError, match="--batch-size 15 must be divisible by --procs 2"):
+        launch_workers(["train"], 2, tmp_path, batch_size=15)
+    assert not (tmp_path / "launch-logs").exists()
+
+
+def without_wall_time(history):
+    for epoch in history["epochs"]:
+        for key in WALL_TIME_KEYS:
+            del epoch[key]
+    del history["total_time_s"]
+    return history
+
+
+@pytest.mark.slow
+def test_two_runs_with_two_processes_give_the_same_history(tmp_path):
+    archive = make_synthetic_cifar10(tmp_path / "tiny.tar.gz", n_train=64, n_test=16, seed=1)
+    histories = []
+    for run in ("a", "b"):
+        out = tmp_path / run
+        assert main(["--threads", "1", "train", "--recipe", "full", "--data", str(archive), "--transforms", "fast",
+                     "--workers", "0", "--epochs", "1", "--batch-size", "16", "--no-progress", "--procs", "2",
+                     "--out", str(out)]) == 0
+        assert (out / "launch-logs" / "workerlog.1").is_file()
+        histories.append(json.loads((out / "history.json").read_text()))
+    assert histories[0]["env"]["world_size"] == 2 and histories[0]["env"]["threads"] == 1
+    assert len(histories[0]["steps"]) == 1 and histories[0]["epochs"][0]["train_loss"] > 0
+    assert without_wall_time(histories[0]) == without_wall_time(histories[1])
