@@ -1,6 +1,8 @@
 """ecapaddle: Efficient Channel Attention (ECA-Net) for PaddlePaddle, with the AlexNet / CIFAR-10 course."""
 import warnings
 
+from . import runtime   # first: it reads OMP_NUM_THREADS before Paddle's import sets it
+
 try:
     with warnings.catch_warnings():     # Paddle warns at import that ccache (for C++ extensions) is missing
         warnings.filterwarnings("ignore", message="No ccache found", category=UserWarning)

@@ -78,7 +78,8 @@ def threads_value(text):
 def add_common_options(p):
     """--threads and --debug, accepted before the command and after it."""
     p.add_argument("--threads", type=threads_value, default=argparse.SUPPRESS, metavar="N|auto",
-                   help="CPU threads of Paddle's kernels (default: auto, every core this process may run on)")
+                   help="CPU threads of Paddle's kernels (default: $OMP_NUM_THREADS when set, else auto: every core this "
+                        "process may run on)")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                    help="show the traceback of an error instead of one line")
 
@@ -90,8 +91,8 @@ def add_data_arguments(p):
     g.add_argument("--recipe", choices=tuple(RECIPES),
                    help=f"named preset (ecapaddle/recipes.py): quick = tiny synthetic data, seconds; cpu = 10,000 "
                         f"real images, 8 epochs, for a 2-core CPU; full = the original notebook (50,000 images, 50 "
-                        f"epochs, batch 128, 4 loader workers), for a GPU. Default: full's numbers with --val-from train "
-                        f"(--val-subset {DEFAULT_HOLDOUT}) and --workers 0")
+                        f"epochs, batch 128, 4 loader workers), for a GPU. Default: full's numbers with "
+                        f"--val-from train (--val-subset {DEFAULT_HOLDOUT}) and --workers 0")
     g.add_argument("--quick", action="store_true", help="the same as --recipe quick")
     g.add_argument("--dry-run", action="store_true",
                    help="print the plan (data, every number of the recipe, run folders, estimated time from a few "
@@ -273,8 +274,8 @@ def check_data(args, recipe):
 
 def prepare_data(checked, workdir):
     """(archive, data_info) from `check_data`'s result, generating the synthetic archive into `workdir` if needed."""
-    from .data import describe_source, make_synthetic_cifar10
-    from .data.cifar10 import ARCHIVE_NAME
+    from .data import describe_source, is_synthetic, make_synthetic_cifar10
+    from .data.archive_format import ARCHIVE_NAME
 
     archive, reason, n_train, n_test = checked
     if archive is None:
@@ -282,6 +283,7 @@ def prepare_data(checked, workdir):
             print(reason)
         archive = make_synthetic_cifar10(Path(workdir) / f"synthetic-{ARCHIVE_NAME}", n_train=n_train,
                                          n_test=n_test, seed=0)
+    if is_synthetic(archive):
         info = {"kind": "SYNTHETIC (generated, not CIFAR-10)", "n_train": n_train, "n_test": n_test}
     else:
         info = {"kind": "real CIFAR-10"}
@@ -543,7 +545,8 @@ def cmd_make_synthetic(args):
 def build_parser():
     from .models import list_models
 
-    parser = Parser(prog="python -m ecapaddle", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = Parser(prog="python -m ecapaddle", description=__doc__,
+                    formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("train", help="train one model")
@@ -638,7 +641,7 @@ def main(argv=None):
 
     from .engine.checkpoint import CheckpointError
     from .engine.train import NonFiniteLossError
-    from .runtime import set_num_threads, use_all_cores
+    from .runtime import requested_threads, set_num_threads, use_all_cores
 
     matplotlib.use("Agg")
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -650,7 +653,7 @@ def main(argv=None):
     try:
         args = build_parser().parse_args(argv)
         args.argv = argv        # re-run by the workers of --procs N
-        threads = getattr(args, "threads", "auto")
+        threads = getattr(args, "threads", None) or requested_threads() or "auto"
         use_all_cores() if threads == "auto" else set_num_threads(threads)
         return args.func(args) or 0
     except KeyboardInterrupt:

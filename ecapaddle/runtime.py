@@ -1,14 +1,17 @@
 """CPU threads of Paddle, set by an explicit call: importing ecapaddle changes nothing.
 
 Paddle computes on one core unless told otherwise: at import it sets OMP_NUM_THREADS=1 when the
-variable is unset (and prints a warning when it is set above 1). `use_all_cores()` (the CLI's
-default `--threads auto`) gives this process's Paddle every core it may run on, at run time and
-without that warning; `set_num_threads(n)` sets any other count.
+variable is unset (and prints a warning when it is set above 1). `use_all_cores()` gives this
+process's Paddle every core it may run on, at run time and without that warning;
+`set_num_threads(n)` sets any other count. The CLI uses `requested_threads()` (OMP_NUM_THREADS as
+the user set it) when given, else every core; `--threads` overrides both.
 """
 import os
+import sys
 
-from paddle.base import core
-
+# OMP_NUM_THREADS as set before Paddle was imported (ecapaddle/__init__ imports this module first);
+# None when unset, or when Paddle was imported before ecapaddle and may have written it itself.
+_REQUESTED = None if "paddle" in sys.modules else os.environ.get("OMP_NUM_THREADS")
 _threads = None     # the count set here; None = Paddle's own (OMP_NUM_THREADS at its import)
 
 
@@ -23,11 +26,18 @@ def available_cores():
 def set_num_threads(threads):
     """Set the OpenMP/MKL thread count of Paddle's CPU kernels in this process; returns it."""
     global _threads
+    from paddle.base import core    # not at the top: this module is imported before Paddle
+
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise ValueError(f"threads must be a positive int, got {threads!r}")
     core.set_num_threads(threads)
     _threads = threads
     return threads
+
+
+def requested_threads():
+    """The thread count the user asked for with OMP_NUM_THREADS before Paddle started, or None."""
+    return int(_REQUESTED) if _REQUESTED and _REQUESTED.isdigit() and int(_REQUESTED) > 0 else None
 
 
 def use_all_cores():

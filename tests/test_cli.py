@@ -53,6 +53,7 @@ def test_compare_with_the_full_recipe_writes_runs_table_and_figure(compared):
         history = json.loads((run / "history.json").read_text())
         assert checkpoint_exists(run / "best") and history["model"]["name"] == name
         assert history["data"]["recipe"] == "full" and history["data"]["val_source"] == "test"
+        assert history["data"]["kind"].startswith("SYNTHETIC")
         assert (history["config"]["num_workers"], history["config"]["epochs"]) == (4, 1)     # recipe / flag
         assert history["env"]["threads"] == 1 and history["env"]["cpu_count"] == available_cores()
     table = (out / "table.md").read_text()
@@ -119,7 +120,8 @@ def test_data_that_does_not_fit_the_recipe_is_a_usage_error(archive, tmp_path, c
     assert error_line(capsys) == ("error: --train-subset 60000 asks for more than the 200 training images of "
                                   "tiny.tar.gz; pass --train-subset 200 or less")
     assert main(common + ["--batch-size", "500"]) == 2
-    assert error_line(capsys) == "error: --batch-size 500 is larger than the 200 training images; pass --batch-size 200 or less"
+    assert error_line(capsys) == ("error: --batch-size 500 is larger than the 200 training images; "
+                                  "pass --batch-size 200 or less")
     assert main(common[:3] + ["--recipe", "cpu"] + common[5:]) == 2       # its 5,000 held-out images are too many
     assert "recipe cpu's val_subset 5000 validation images leave none of the 200" in error_line(capsys)
     assert not (tmp_path / "run").exists()
@@ -153,8 +155,8 @@ def test_debug_shows_the_traceback(tmp_path):
 
 
 @pytest.mark.parametrize("raised, code, message", [
-    (KeyboardInterrupt(), 130, "error: interrupted (Ctrl-C); the completed epochs are saved in runs/compare: "
-                               "continue with python -m ecapaddle --threads 1 compare --quick --resume --out runs/compare"),
+    (KeyboardInterrupt(), 130, "error: interrupted (Ctrl-C); the completed epochs are saved in runs/compare: continue "
+                               "with python -m ecapaddle --threads 1 compare --quick --resume --out runs/compare"),
     (NonFiniteLossError(1, 3, float("nan"), 1e-3), 1, "error: training loss is nan at epoch 1, step 3"),
 ])
 def test_training_failures_are_one_line(raised, code, message, tmp_path, monkeypatch, capsys):
@@ -221,6 +223,23 @@ def test_quick_dry_run_times_real_steps_without_thread_warning(tmp_path):
     assert "estimated time in all:" in done.stdout and f"CPU threads: {available_cores()}" in done.stdout
     assert "OMP_NUM_THREADS" not in done.stderr and "WARNING" not in done.stderr and "ccache" not in done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_threads_default_to_omp_num_threads_as_the_user_set_it(tmp_path, monkeypatch):
+    from ecapaddle import runtime
+
+    before = runtime.num_threads()
+    try:
+        monkeypatch.setattr(runtime, "_REQUESTED", "1")
+        assert main(["make-synthetic", str(tmp_path / "a.tar.gz"), "--n-train", "10", "--n-test", "10"]) == 0
+        assert runtime.num_threads() == 1
+        assert main(["make-synthetic", str(tmp_path / "b.tar.gz"), "--threads", "2", "--n-train", "10"]) == 0
+        assert runtime.num_threads() == 2
+        monkeypatch.setattr(runtime, "_REQUESTED", None)
+        assert main(["make-synthetic", str(tmp_path / "c.tar.gz"), "--n-train", "10", "--n-test", "10"]) == 0
+        assert runtime.num_threads() == available_cores()
+    finally:
+        runtime.set_num_threads(before)
 
 
 def test_bench_options_reach_the_benchmark(capsys):

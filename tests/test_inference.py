@@ -4,10 +4,12 @@ import paddle
 import pytest
 from PIL import Image
 
-from ecapaddle import CIFAR10_CLASSES, create, evaluate, load_cifar10, make_synthetic_cifar10, predict_images
+import ecapaddle.inference
+from ecapaddle import (CIFAR10_CLASSES, TrainConfig, create, evaluate, load_cifar10, make_synthetic_cifar10,
+                       predict_images, train)
 from ecapaddle.export import run_predictor
-from ecapaddle.inference import (evaluate_with_predictor, exported_predictor, predict_images_with_predictor,
-                                 use_predictor)
+from ecapaddle.inference import (evaluate_auto, evaluate_with_predictor, exported_predictor,
+                                 predict_images_with_predictor, use_predictor)
 
 
 @pytest.fixture(scope="module")
@@ -63,3 +65,43 @@ def test_predict_images_with_predictor_matches_dynamic_mode(model, tmp_path):
 
 def test_predictor_is_the_cpu_default():
     assert use_predictor() is True and use_predictor(dynamic=True) is False
+
+
+class Blobs(paddle.io.Dataset):
+    """n images [3, 8, 8] whose mean brightness gives their class (0..3)."""
+
+    def __init__(self, n, seed):
+        rng = np.random.default_rng(seed)
+        self.labels = rng.integers(0, 4, n)
+        self.images = (rng.standard_normal((n, 3, 8, 8)) + self.labels[:, None, None, None]).astype("float32")
+
+    def __len__(self):
+        return len(self.labels)
+
+    def __getitem__(self, i):
+        return self.images[i], np.int64(self.labels[i])
+
+
+def small_net():
+    paddle.seed(0)
+    return paddle.nn.Sequential(paddle.nn.Conv2D(3, 4, 3), paddle.nn.ReLU(), paddle.nn.AdaptiveAvgPool2D(1),
+                                paddle.nn.Flatten(), paddle.nn.Linear(4, 4))
+
+
+def test_engine_validation_goes_through_the_predictor_from_the_threshold_on(monkeypatch):
+    config = TrainConfig(epochs=1, batch_size=8, lr=1e-2, progress=False)
+    data, val = Blobs(32, seed=0), Blobs(12, seed=1)
+    dynamic = train(small_net(), data, val, config)["epochs"][0]
+    calls = []
+    monkeypatch.setattr(ecapaddle.inference, "PREDICTOR_MIN_IMAGES", 10)
+    monkeypatch.setattr(ecapaddle.inference, "evaluate_with_predictor",
+                        lambda *args, **kwargs: calls.append(kwargs["threads"]) or evaluate_with_predictor(*args, **kwargs))
+    inferred = train(small_net(), data, val, config)["epochs"][0]
+    assert calls == [1]
+    assert (inferred["train_loss"], inferred["val_acc"]) == (dynamic["train_loss"], dynamic["val_acc"])
+    assert inferred["val_loss"] == pytest.approx(dynamic["val_loss"], abs=1e-5)
+
+
+def test_evaluate_auto_stays_dynamic_below_the_threshold(model, dataset):
+    assert len(dataset) < ecapaddle.inference.PREDICTOR_MIN_IMAGES
+    assert evaluate_auto(model, dataset, batch_size=4)["loss"] == evaluate(model, dataset, batch_size=4)["loss"]

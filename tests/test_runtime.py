@@ -32,6 +32,17 @@ def test_import_changes_no_environment_variable_or_warning_filter():
     assert "OMP_NUM_THREADS" not in done.stderr and "ccache" not in done.stderr
 
 
+@pytest.mark.parametrize("code, env, expected", [
+    ("import ecapaddle", {"OMP_NUM_THREADS": "3"}, "3"),
+    ("import ecapaddle", {}, "None"),                       # Paddle then writes OMP_NUM_THREADS=1 itself
+    ("import paddle, ecapaddle", {"OMP_NUM_THREADS": "3"}, "None"),     # too late to tell who set it
+])
+def test_requested_threads_is_omp_num_threads_as_the_user_set_it(code, env, expected):
+    done = _python(code + "; print(ecapaddle.runtime.requested_threads())", **env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-1] == expected
+
+
 def test_import_without_paddle_says_how_to_install_it():
     done = _python("import sys; sys.modules['paddle'] = None; import ecapaddle")
     assert done.returncode == 1

@@ -24,7 +24,7 @@ run_one() {
     mkdir -p "runs/headline/$name"
     python -m ecapaddle train --model "$model" --seed "$seed" --data "$archive" \
         --train-subset 10000 --val-from train --val-subset 5000 --epochs 8 --batch-size 128 \
-        --out "runs/headline/$name" --resume > "runs/headline/$name/train.log" 2>&1
+        --workers 0 --threads 1 --out "runs/headline/$name" --resume > "runs/headline/$name/train.log" 2>&1
     mkdir -p "$dest"
     cp "runs/headline/$name"/{history.json,config.json,predictions.npz} "$dest/"
     echo "$name: finished"

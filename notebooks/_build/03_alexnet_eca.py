@@ -23,33 +23,24 @@ MODE = os.environ.get("ECAPADDLE_MODE", "quick")  # "quick" | "cpu" | "full"
 
 # %%
 import sys
-import tempfile
 import warnings
 from pathlib import Path
 
-warnings.filterwarnings("ignore", message="No ccache found")          # printed by paddle at import
-warnings.filterwarnings("ignore", message="IProgress not found")      # tqdm.auto without ipywidgets; bars are off here
+warnings.filterwarnings("ignore", message="IProgress not found")   # tqdm without ipywidgets: text bars instead
 try:
     import ecapaddle                                 # first: it sets the CPU defaults before paddle loads
 except ImportError:                                  # a clone that was not `pip install -e .`-ed (e.g. AI Studio)
     sys.path.insert(0, str(Path.cwd().parent))
     import ecapaddle
+from ecapaddle import course
+
+setup = course.setup(MODE)                           # warnings, plots, threads, a temporary work directory
 import matplotlib.pyplot as plt
 import numpy as np
 import paddle
 from IPython.display import Markdown, display
 
-from ecapaddle.recipes import get_recipe
-
-plt.rcParams["figure.dpi"] = 80
-RECIPE = get_recipe(MODE)                                 # raises on an unknown mode, listing the valid ones
-QUICK = MODE == "quick"
-WORK = Path(tempfile.mkdtemp(prefix="ecapaddle-nb-"))     # scratch space outside the repo: data, run folder, figures
-FIGURES = WORK / "figures"
-FIGURES.mkdir()
-print(f"mode: {MODE}; every mode trains live into a fresh run folder in a temporary work directory, "
-      f"nothing is written into the repository")
-print(RECIPE.describe())
+QUICK = setup.quick
 
 # %% [markdown]
 # ## 1. Where ECA goes in AlexNet · ECA 在 AlexNet 中的位置
@@ -106,41 +97,17 @@ print(f"{len(resnet._ecapaddle_attention)} ECA layers, first: {resnet._ecapaddle
 
 # %%
 from ecapaddle import seed_everything
-from ecapaddle.data import cifar10_or_synthetic, is_synthetic, load_cifar10_holdout, load_cifar10_splits
-from ecapaddle.engine import train
 from ecapaddle.plots import plot_learning_curves
-from ecapaddle.report import describe_runs
 
 SEED = 42
-archive, source = cifar10_or_synthetic(WORK, synthetic=RECIPE.synthetic, n_train=RECIPE.synthetic_train or 1000,
-                                       n_test=RECIPE.synthetic_test or 500)
-print(source)
-if RECIPE.val_from == "train":
-    train_set, val_set, test_set = load_cifar10_holdout(archive, RECIPE.transforms, RECIPE.train_subset,
-                                                        RECIPE.val_subset or 5000)
-else:
-    train_set, val_set = load_cifar10_splits(archive, RECIPE.transforms, RECIPE.train_subset, RECIPE.val_subset)
-    test_set = None
-SYNTHETIC = is_synthetic(archive)                    # also when no real CIFAR-10 was found (said loudly above)
-data_info = {"kind": "SYNTHETIC (generated, not CIFAR-10)" if SYNTHETIC else "real CIFAR-10",
-             "source": source, "transforms": RECIPE.transforms, "val_source": RECIPE.val_from, "recipe": RECIPE.name}
-RUN_DIR = WORK / "runs" / f"alexnet_eca-seed{SEED}"
-config = RECIPE.train_config(seed=SEED, progress=not QUICK, log_every=1 if QUICK else 10)
-seed_everything(SEED)                                # before building the model: repeatable initial weights
-model = AlexNetECA(num_classes=10)
-history = train(model, train_set, val_set, config, out_dir=RUN_DIR, model_name="alexnet_eca", data_info=data_info,
-                test_set=test_set)
-LABEL = f"recipe '{MODE}'" + (", SYNTHETIC data: barely trained, numbers meaningless" if SYNTHETIC else "")
-print(f"{LABEL}: " + describe_runs([history]))
-print(f"run folder: <work directory>/runs/{RUN_DIR.name} ({', '.join(sorted(p.name for p in RUN_DIR.iterdir()))})")
-for e in history["epochs"]:
-    print(f"epoch {e['epoch']}: train loss {e['train_loss']:.3f} acc {e['train_acc']:.3f} | "
-          f"val loss {e['val_loss']:.3f} acc {e['val_acc']:.3f}")
-if history.get("test"):
-    print(f"test split, evaluated once: final weights {history['test']['final']['acc']:.4f}")
-plot_learning_curves([history], FIGURES / "nb03_alexnet_eca_curves.png",
+runs = course.live_run(["alexnet_eca"], setup.recipe, seeds=[SEED], work_dir=setup.work)
+model, history = runs.model("alexnet_eca"), runs.history("alexnet_eca")
+train_set, val_set = runs.train_set, runs.val_set
+SYNTHETIC = setup.recipe.synthetic
+LABEL = f"MODE '{MODE}'" + (", SYNTHETIC data: barely trained, numbers meaningless" if SYNTHETIC else "")
+plot_learning_curves([history], setup.figure("nb03_alexnet_eca_curves.png"),
                      title=f"AlexNet-ECA ({LABEL}): {len(train_set)} train / {len(val_set)} val images, "
-                           f"{config.epochs} epoch(s), seed {SEED}")
+                           f"{setup.recipe.epochs} epoch(s), seed {SEED}")
 plt.show()
 
 # %% [markdown]
@@ -155,8 +122,8 @@ plt.show()
 from ecapaddle.plots import eca_attention_weights, plot_eca_weights
 
 images = paddle.to_tensor(np.stack([val_set[i][0] for i in range(min(64, len(val_set)))]))
-print(f"weights: the live run above ({LABEL}), {config.epochs} epoch(s)")
-plot_eca_weights(model, images, FIGURES / "nb03_eca_weights.png")
+print(f"weights: the live run above ({LABEL}), {setup.recipe.epochs} epoch(s)")
+plot_eca_weights(model, images, setup.figure("nb03_eca_weights.png"))
 plt.show()
 for name, kernel, gate in eca_attention_weights(model, images):
     print(f"{name:12s} kernel [{', '.join(f'{w:+.2f}' for w in kernel)}]  gate over channels: "
@@ -207,7 +174,7 @@ for stage, ax in zip(stats, axes):
     fig.colorbar(image, ax=ax, fraction=0.05)
 fig.suptitle(f"mean gate per class minus mean gate over all images ({LABEL})", fontsize=9)
 fig.tight_layout()
-fig.savefig(FIGURES / "nb03_gates_by_class.png", dpi=100, bbox_inches="tight")
+fig.savefig(setup.figure("nb03_gates_by_class.png"), dpi=100, bbox_inches="tight")
 plt.show()
 
 # %% [markdown]
@@ -270,20 +237,12 @@ for name, values in logit_std.items():
 # %% [markdown]
 # ## 7. Exercises · 练习
 #
-# Each exercise has a cell for your answer (replace `None`) and a check cell: once you have answered, it
-# asserts your answer against what the code computes; before that it tells you what to compare.
+# Each exercise has a cell for your answer (replace the `...`) and a check cell: once you have answered, it
+# asserts your answer against what the code computes; before that it only says so. Solutions:
+# `notebooks/solutions.md`.
 
 # %%
-def check(answer, expected, what, tolerance=0):
-    """Assert `answer` against `expected` (numbers within `tolerance`), or say what to compare if unanswered."""
-    if answer is None:
-        print(f"not answered yet: {what}")
-    elif isinstance(expected, (int, float)) and not isinstance(expected, bool):
-        assert abs(answer - expected) <= tolerance, f"{answer} is not right; look again ({what})"
-        print("correct:", what)
-    else:
-        assert answer == expected, f"{answer!r} is not right; look again ({what})"
-        print("correct:", what)
+from ecapaddle.course import check
 
 # %% [markdown]
 # **Exercise 1.** With the adaptive rule k = ψ(C) instead of the notebook's kernel sizes, how many parameters
@@ -291,7 +250,7 @@ def check(answer, expected, what, tolerance=0):
 # the rule (t = int((log2 C + 1) / 2), k = t if t is odd else t + 1).
 
 # %%
-answer_1 = None   # an int
+answer_1 = ...   # an int
 
 # %%
 check(answer_1, count_parameters(AlexNetECA(kernel_sizes="adaptive")) - count_parameters(AlexNet()),
@@ -303,12 +262,12 @@ check(answer_1, count_parameters(AlexNetECA(kernel_sizes="adaptive")) - count_pa
 # largest class share?
 
 # %%
-answer_2 = None   # a stage name, e.g. "features.1"
+answer_2 = ...   # a stage name, e.g. "features.1"
 
 # %%
 most_varied = max(stats, key=lambda s: s.image_spread())
 check(answer_2, most_varied.name, "the stage with the largest 'image spread' in the table after training")
-if answer_2 is not None:
+if answer_2 is not ...:
     top_share = max(stats, key=lambda s: s.class_share())
     print(f"largest class share: {top_share.name} ({top_share.class_share():.3f}, floor {top_share.class_share_floor():.3f})")
 
@@ -317,13 +276,13 @@ if answer_2 is not None:
 # many parameters does it have more than `AlexNetECA()`? Answer both, then run the check, which measures them.
 
 # %%
-answer_3_gate = None        # a number
-answer_3_extra = None       # an int
+answer_3_gate = ...         # a number
+answer_3_extra = ...        # an int
 
 # %%
 unit = AlexNetECA(unit_gate=True)
 unit_stats = gate_statistics(unit, val_set, max_images=16)
-check(answer_3_gate, float(np.mean([s.gates.mean() for s in unit_stats])), "the untrained unit gate", 1e-6)
+check(answer_3_gate, float(np.mean([s.gates.mean() for s in unit_stats])), "the untrained unit gate")
 check(answer_3_extra, count_parameters(unit) - count_parameters(AlexNetECA()), "extra parameters of the unit gate")
 
 # %% [markdown]
@@ -355,6 +314,4 @@ for s in stats:
 # **Next:** notebook 04 puts the two models side by side, over several seeds.
 
 # %%
-import shutil
-
-shutil.rmtree(WORK, ignore_errors=True)              # the scratch directory: data, the run folder, figures
+setup.cleanup()

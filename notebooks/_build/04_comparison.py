@@ -38,27 +38,27 @@ MODE = os.environ.get("ECAPADDLE_MODE", "quick")   # "quick" | "cpu" | "full": t
 
 # %%
 import sys
-import tempfile
 import warnings
 from pathlib import Path
 
-warnings.filterwarnings("ignore", message="No ccache found")          # printed by paddle at import
-warnings.filterwarnings("ignore", message="IProgress not found")      # tqdm.auto without ipywidgets
+warnings.filterwarnings("ignore", message="IProgress not found")     # tqdm without ipywidgets
 try:
     import ecapaddle
 except ImportError:                                  # a clone that was not `pip install -e .`-ed (e.g. AI Studio)
     sys.path.insert(0, str(Path.cwd().parent))
     import ecapaddle
+from ecapaddle import course
+
+setup = course.setup(MODE)
+
+# %%
 import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
 
-plt.rcParams["figure.dpi"] = 80
-WORK = Path(tempfile.mkdtemp(prefix="ecapaddle-nb-"))     # scratch space for the live run, outside the repo
 HEADLINE = Path("../figures/headline")
 BASE, ECA_MODEL, CONTROL = "alexnet", "alexnet_eca", "alexnet_eca_unitgate"
 ORIGINAL_VAL_ACC = {BASE: 0.79104, ECA_MODEL: 0.84335}    # the original notebook's published single runs
-print("live-run mode:", MODE)
 
 # %% [markdown]
 # ## 1. The runs · 实验记录
@@ -251,69 +251,51 @@ for name, means in by_model.items():
 # alexnet_eca_unitgate --seeds 42 43 44` for more.
 
 # %%
-from ecapaddle import create, seed_everything, train
-from ecapaddle.data import cifar10_or_synthetic, load_cifar10_holdout, load_cifar10_splits
-from ecapaddle.recipes import get_recipe
-
-recipe = get_recipe(MODE)
-print(recipe.describe())
-archive, source = cifar10_or_synthetic(WORK, synthetic=recipe.synthetic, n_train=recipe.synthetic_train,
-                                       n_test=recipe.synthetic_test)
-print(source)
-if recipe.val_from == "train":
-    train_set, val_set, test_set = load_cifar10_holdout(archive, recipe.transforms, recipe.train_subset,
-                                                        recipe.val_subset)
-else:
-    (train_set, val_set), test_set = load_cifar10_splits(archive, recipe.transforms, recipe.train_subset,
-                                                         recipe.val_subset), None
-live = []
-for name in (BASE, ECA_MODEL, CONTROL):
-    seed_everything(42)
-    history = train(create(name), train_set, val_set, recipe.train_config(seed=42, progress=False),
-                    out_dir=WORK / "runs" / f"{name}-seed42", model_name=name, test_set=test_set,
-                    data_info={"source": source, "transforms": recipe.transforms, "val_source": recipe.val_from})
-    live.append(history)
-    print(f"{name}: final val acc {history['epochs'][-1]['val_acc']:.4f}")
-display(Markdown(f"**Live run, mode {MODE}**" + (" (synthetic data: says nothing about CIFAR-10)" if recipe.synthetic
-                                                 else "") + "\n\n" + report_text(live, allow_val_from_test=True)))
+runs = course.live_run([BASE, ECA_MODEL, CONTROL], setup.recipe, seeds=[42], work_dir=setup.work)
+display(Markdown(f"**Live run, mode {MODE}**" + (" (synthetic data: says nothing about CIFAR-10)"
+                                                 if setup.recipe.synthetic else "") + "\n\n"
+                 + report_text(runs.histories, allow_val_from_test=setup.recipe.val_from == "test")))
 
 # %% [markdown]
 # ## 7. Exercises · 练习
 #
-# 1. **The interval by hand.** From the per-seed test accuracies of AlexNet and AlexNet-ECA, compute the paired
-#    differences, their mean, their sample standard deviation and the 95 % half width t₀.₉₇₅,₂ · s / √3 with
-#    t₀.₉₇₅,₂ = 4.303. Check against `t_interval`.
-# 2. **Two standard errors are not enough.** With 3 seeds, how much wider is the t interval than
-#    "mean ± 2 s.e."? (Answer: the ratio 4.303 / 2.)
-# 3. **Disagreements.** On how many test images do AlexNet and AlexNet-ECA (first seed) predict different
-#    classes, and on what fraction of those is AlexNet-ECA right? Use `PREDICTIONS`.
+# Replace each `...` with your answer, then run the check cell below it. A check asserts: a wrong answer stops
+# with an `AssertionError`. Solutions: `notebooks/solutions.md`.
 #
-# Replace `...` by your answer; the check cells assert it.
+# **Exercise 1.** From the per-seed final test accuracies of AlexNet and AlexNet-ECA (`HISTORIES`, key
+# `h["test"]["final"]["acc"]`), compute the paired differences in points, their sample standard deviation s and
+# the half width of the 95 % interval, t₀.₉₇₅,ₙ₋₁ · s / √n (t₀.₉₇₅,₂ = 4.303 for 3 seeds).
 
 # %%
-# Exercise 1
-test_acc = {(h["model"]["name"], h["config"]["seed"]): h["test"]["final"]["acc"] for h in HISTORIES}
-seeds = sorted(s for (n, s) in test_acc if n == ECA_MODEL and (BASE, s) in test_acc)
-my_diffs = np.array([test_acc[(ECA_MODEL, s)] - test_acc[(BASE, s)] for s in seeds])   # your work
-my_half = 4.303 * my_diffs.std(ddof=1) / np.sqrt(len(my_diffs)) if len(my_diffs) == 3 else None
-mean, half = t_interval(my_diffs)
-assert my_half is None or abs(my_half - half) < 1e-3, (my_half, half)
-print(f"mean difference {100 * mean:+.2f} points, half width {100 * half:.2f} points" if half else "need 3 seeds")
+half_width_points = ...   # your answer: a float, in points
 
 # %%
-# Exercise 2
-my_ratio = 4.303 / 2                                                                  # your answer
-assert abs(my_ratio - t_interval([0.0, 1.0, 2.0])[1] / (2 * 1.0 / np.sqrt(3))) < 1e-3
-print(f"the t interval with 3 seeds is {my_ratio:.2f}x as wide as mean ± 2 s.e.")
+test_points = [100 * d for _, d in paired_differences(HISTORIES, BASE, ECA_MODEL, "test")]
+course.check(half_width_points, t_interval(test_points)[1], "Exercise 1: half width of the 95% interval",
+             tolerance=1e-2)
+
+# %% [markdown]
+# **Exercise 2.** With 3 seeds, how many times wider is the 95 % t interval than the habit "mean ± 2 standard
+# errors"? (The standard error is s / √n in both.)
 
 # %%
-# Exercise 3
-p_base, p_eca = PREDICTIONS[(BASE, first_seed)], PREDICTIONS[(ECA_MODEL, first_seed)]
-differ = p_base["pred"] != p_eca["pred"]                                              # your work
-my_count, my_eca_right = int(differ.sum()), float(np.mean(p_eca["pred"][differ] == p_eca["label"][differ]))
-assert my_count == int(np.sum(p_base["pred"] != p_eca["pred"]))
-print(f"{my_count} disagreements; AlexNet-ECA right on {100 * my_eca_right:.1f} % of them, AlexNet on "
-      f"{100 * np.mean(p_base['pred'][differ] == p_base['label'][differ]):.1f} %")
+t_over_two = ...   # your answer: a float
+
+# %%
+from ecapaddle.report import t_quantile
+
+course.check(t_over_two, t_quantile(0.975, 2) / 2, "Exercise 2: t interval / (2 s.e.) for 3 seeds")
+
+# %% [markdown]
+# **Exercise 3.** On how many of the 10,000 test images do AlexNet and AlexNet-ECA of the first seed predict
+# different classes? Use `PREDICTIONS[(name, seed)]["pred"]`.
+
+# %%
+disagreements = ...   # your answer: an int
+
+# %%
+course.check(disagreements, int(np.sum(PREDICTIONS[(BASE, first_seed)]["pred"] != PREDICTIONS[(ECA_MODEL, first_seed)]["pred"])),
+             "Exercise 3: test images on which the two models disagree")
 
 # %% [markdown]
 # ## Summary · 本节小结
@@ -331,6 +313,4 @@ print(f"{my_count} disagreements; AlexNet-ECA right on {100 * my_eca_right:.1f} 
 # **Next:** notebook 05 varies the design of the attention layer.
 
 # %%
-import shutil
-
-shutil.rmtree(WORK, ignore_errors=True)              # the live run's scratch directory
+setup.cleanup()
