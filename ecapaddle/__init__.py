@@ -1,7 +1,7 @@
 """ecapaddle: Efficient Channel Attention (ECA-Net) for PaddlePaddle, with the AlexNet / CIFAR-10 course."""
 import warnings
 
-from . import runtime   # first: it reads OMP_NUM_THREADS before Paddle's import sets it
+from . import runtime  # noqa: F401  (first: it reads OMP_NUM_THREADS before Paddle's import sets it)
 
 try:
     with warnings.catch_warnings():     # Paddle warns at import that ccache (for C++ extensions) is missing
@@ -18,7 +18,8 @@ from .data import (CIFAR10_CLASSES, DatasetError, DatasetNotFoundError, build_tr
                    describe_source, find_cifar10, is_synthetic, load_cifar10, make_synthetic_cifar10)
 from .engine import TrainConfig, evaluate, load_checkpoint, load_history, predict, train
 from .export import create_predictor, export_model, load_exported, predict_images
-from .layers import CECA, ECA, ECANS, EMA, SE, SEGC, SEVar1, SEVar2, SEVar3, eca_kernel_size
+from .layers import (CECA, ECA, ECANS, EMA, SE, SEGC, ConstantGate, SEVar1, SEVar2, SEVar3, UnitGateECA,
+                     create_attention, eca_kernel_size, list_attentions)
 from .losses import LabelSmoothingCrossEntropy
 from .models import AlexNet, AlexNetECA, add_attention, create, list_models, load_notebook_weights
 from .recipes import RECIPES, Recipe, get_recipe
@@ -28,7 +29,7 @@ from .utils import count_parameters, seed_everything
 
 __all__ = [
     # layers
-    "ECA", "CECA", "ECANS", "SE", "SEVar1", "SEVar2", "SEVar3", "SEGC", "EMA", "eca_kernel_size",
+    "ECA", "CECA", "UnitGateECA", "ConstantGate", "create_attention", "list_attentions", "ECANS", "SE", "SEVar1", "SEVar2", "SEVar3", "SEGC", "EMA", "eca_kernel_size",
     # models
     "AlexNet", "AlexNetECA", "add_attention", "create", "list_models", "load_notebook_weights",
     "LabelSmoothingCrossEntropy", "count_parameters", "seed_everything",

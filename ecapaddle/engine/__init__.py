@@ -3,9 +3,9 @@ from .checkpoint import (CheckpointError, CheckpointMismatchError, RunExistsErro
                          load_checkpoint, read_checkpoint_meta, save_checkpoint)
 from .evaluate import confusion_matrix, evaluate, per_class_accuracy, predict
 from .history import HistoryError, load_history, save_history, validate_history
-from .train import NonFiniteLossError, TrainConfig, train
+from .train import NonFiniteLossError, TrainConfig, TrainingInterrupted, train
 
-__all__ = ["TrainConfig", "train", "NonFiniteLossError", "evaluate", "predict", "confusion_matrix",
+__all__ = ["TrainConfig", "train", "NonFiniteLossError", "TrainingInterrupted", "evaluate", "predict", "confusion_matrix",
            "per_class_accuracy", "load_checkpoint", "save_checkpoint", "read_checkpoint_meta",
            "checkpoint_exists", "CheckpointError",
            "CheckpointMismatchError", "RunExistsError", "load_history", "save_history", "validate_history",

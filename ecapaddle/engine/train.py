@@ -433,7 +433,11 @@ def _npz_bytes(**arrays):
     return buffer.getvalue()
 
 
-def _print_resume_hint(epoch, done, out_dir):
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped `train`; the message says what was saved and how to resume."""
+
+
+def _resume_hint(epoch, done, out_dir):
     if out_dir is None:
         hint = "Nothing was saved (no out_dir given)."
     elif done == 0:
@@ -442,7 +446,7 @@ def _print_resume_hint(epoch, done, out_dir):
         hint = (f"Epoch {done} is saved in {out_dir}; continue with "
                 f"train(..., out_dir={out_dir!r}, resume=True). The interrupted epoch will restart "
                 f"from its beginning (resuming mid-epoch is not supported).")
-    print(f"\nTraining interrupted during epoch {epoch}. {hint}", file=sys.stderr)
+    return f"Training interrupted during epoch {epoch}. {hint}"
 
 
 def train(model, train_set, val_set, config=None, out_dir=None, resume=False, overwrite=False,
@@ -467,7 +471,8 @@ def train(model, train_set, val_set, config=None, out_dir=None, resume=False, ov
             Never used for a choice during training.
 
     Returns the history dict (schema in ecapaddle.engine.history). Raises NonFiniteLossError if the
-    loss becomes NaN/inf; on Ctrl-C prints how to resume and re-raises KeyboardInterrupt.
+    loss becomes NaN/inf; on Ctrl-C raises TrainingInterrupted (a KeyboardInterrupt) whose message says
+    how to resume.
 
     Repeatability: on CPU, the same model initialisation, data and config give a bitwise-identical
     history apart from the wall-time fields, and a run resumed from its last checkpoint ends with
@@ -501,7 +506,5 @@ def train(model, train_set, val_set, config=None, out_dir=None, resume=False, ov
         if test_set is not None and run.is_main:
             run.test(test_set)
     except KeyboardInterrupt:
-        if run.is_main:
-            _print_resume_hint(epoch, len(run.history["epochs"]), out_dir)
-        raise
+        raise TrainingInterrupted(_resume_hint(epoch, len(run.history["epochs"]), out_dir)) from None
     return run.history

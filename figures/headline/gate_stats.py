@@ -46,10 +46,10 @@ def main(archive, runs_dir="runs/headline"):
             "model": history["model"]["name"], "seed": history["config"]["seed"], "images": len(val_subset),
             "stages": [{**{k: (round(v, 6) if isinstance(v, float) else v) for k, v in s.summary().items()},
                         "kernel": np.round(kernel, 6).tolist(),
-                        "class_means": np.round(s.class_means(), 5).tolist()}
+                        "class_means": np.round(s.class_means(), 4).tolist()}
                        for s, kernel in zip(stages, kernels)]}
         print(f"{run.name}: " + ", ".join(f"{s.name} image spread {s.image_spread():.4f}" for s in stages))
-    (here / "gates.json").write_text(json.dumps(result, indent=1) + "\n")
+    (here / "gates.json").write_text(json.dumps(result, separators=(",", ":")) + "\n")
     print(f"wrote {here / 'gates.json'} ({len(result)} runs)")
 
 

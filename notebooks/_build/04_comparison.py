@@ -188,6 +188,8 @@ for name in (BASE, ECA_MODEL):
 # predictions are committed, the images are not).
 
 # %%
+from matplotlib_inline.backend_inline import set_matplotlib_formats
+
 from ecapaddle.data import DatasetNotFoundError, build_transforms, load_cifar10
 from ecapaddle.plots import plot_prediction_grid
 
@@ -202,11 +204,13 @@ if test_set is not None and test_set.info.kind != "synthetic" and (ECA_MODEL, fi
     print(f"seed {first_seed}: the two models disagree on {len(disagree):,} of {len(p_eca['pred']):,} test images")
     chosen = np.random.default_rng(0).choice(disagree, size=min(12, len(disagree)), replace=False)
     images = np.stack([test_set[int(i)][0] for i in chosen])
+    set_matplotlib_formats("jpeg", pil_kwargs={"quality": 85})     # photos: JPEG keeps the notebook small
     for name, p in ((BASE, p_base), (ECA_MODEL, p_eca)):
         plot_prediction_grid(images, p["label"][chosen], p["pred"][chosen], CIFAR10_CLASSES,
                              title=f"{name}, seed {first_seed}, on images where the two models disagree "
                                    f"(true / predicted)")
         plt.show()
+    set_matplotlib_formats("png")
 
 # %% [markdown]
 # ### 5.2 What the gates learned

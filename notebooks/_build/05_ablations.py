@@ -361,32 +361,23 @@ if len(base_finals) > 1:
 # %% [markdown]
 # ## 5. Exercises · 练习
 #
-# Each exercise has a cell for your answer (replace `None`) and a check cell: once you have answered, it
-# asserts your answer against what the code computes; before that it tells you what to compare.
+# Replace each `...` with your answer, then run the check cell below it. A check asserts: a wrong answer stops
+# with an `AssertionError`; an unanswered one only says so. Solutions: `notebooks/solutions.md`.
 
 # %%
-def check(answer, expected, what, tolerance=0):
-    """Assert `answer` against `expected` (numbers within `tolerance`), or say what to compare if unanswered."""
-    if answer is None:
-        print(f"not answered yet: {what}")
-    elif isinstance(expected, (int, float)) and not isinstance(expected, bool):
-        assert abs(answer - expected) <= tolerance, f"{answer} is not right; look again ({what})"
-        print("correct:", what)
-    else:
-        assert answer == expected, f"{answer!r} is not right; look again ({what})"
-        print("correct:", what)
+from ecapaddle import course
 
 # %% [markdown]
 # **Exercise 1.** With 3 seeds, by what factor is the 95 % t interval wider than "mean ± 2 standard errors"?
 # (Look up, or compute, the 0.975 quantile of Student's t with 2 degrees of freedom; two decimals.)
 
 # %%
-answer_1 = None   # a number, e.g. 1.5
+t_factor = ...   # your answer: a number, two decimals
 
 # %%
 from ecapaddle.report import t_quantile
 
-check(answer_1, t_quantile(0.975, 2) / 2, "t_{0.975, 2} / 2", tolerance=0.01)
+course.check(t_factor, t_quantile(0.975, 2) / 2, "Exercise 1: t_{0.975, 2} / 2", tolerance=2e-3)
 
 # %% [markdown]
 # **Exercise 2.** The table compares M configurations with the baseline (M is printed in section 4). If none had
@@ -394,30 +385,32 @@ check(answer_1, t_quantile(0.975, 2) / 2, "t_{0.975, 2} / 2", tolerance=0.01)
 # excludes zero? Two decimals.
 
 # %%
-answer_2 = None   # a probability between 0 and 1
+false_alarm = ...   # your answer: a probability between 0 and 1, two decimals
 
 # %%
-check(answer_2, 1 - 0.95 ** M, f"1 - 0.95^M with M = {M}", tolerance=0.01)
+exact = 1 - 0.95 ** M
+course.check(false_alarm, exact, f"Exercise 2: 1 - 0.95^M with M = {M}", tolerance=0.006 / exact)   # within 0.006
 
 # %% [markdown]
 # **Exercise 3.** Which runs ended at chance level? Give their names as `"configuration-seedS"` strings in a set
-# (look at the ⚠ column of the table). Then compare the width of those configurations' intervals with the others'
-# in the table: how much does one failed run widen a 3-seed interval?
+# (look at the ⚠ column of the table; `set()` if there is none). Then compare the width of those
+# configurations' intervals with the others' in the table: how much does one failed run widen a 3-seed interval?
 
 # %%
-answer_3 = None   # e.g. {"SE r=16-seed1"}
+chance_runs = ...   # your answer: a set of str, e.g. {"SE r=16-seed1"}
 
 # %%
-check(answer_3, AT_CHANCE, "the set of runs whose final val accuracy is within 2 points of 1/10")
+course.check(chance_runs, AT_CHANCE, "Exercise 3: the runs whose final val accuracy is within 2 points of 1/10")
 
 # %% [markdown]
 # **Exercise 4.** After the Bonferroni correction, how many configurations are still "better" than no attention?
 
 # %%
-answer_4 = None   # an int
+better_bonferroni = ...   # your answer: an int
 
 # %%
-check(answer_4, sum(v[1] == "better" for v in VERDICTS.values()), "the 'Bonferroni' column of section 4")
+course.check(better_bonferroni, sum(v[1] == "better" for v in VERDICTS.values()),
+             "Exercise 4: configurations 'better' in the Bonferroni column of section 4")
 
 # %% [markdown]
 # ## Summary · 本节小结

@@ -198,52 +198,45 @@ for path, top in zip(paths, predict_images(prefix, paths, CIFAR10_CLASSES, topk=
 # %% [markdown]
 # ## 6. Exercises · 练习
 #
-# Each exercise has a cell for your answer (replace `None`) and a check cell: once you have answered, it
-# asserts your answer against what the code computes; before that it tells you what to compare.
+# Replace each `...` with your answer, then run the check cell below it. A check asserts: a wrong answer stops
+# with an `AssertionError`; an unanswered one only says so. Solutions: `notebooks/solutions.md`.
 
 # %%
-def check(answer, expected, what, tolerance=0):
-    """Assert `answer` against `expected` (numbers within `tolerance`), or say what to compare if unanswered."""
-    if answer is None:
-        print(f"not answered yet: {what}")
-    elif isinstance(expected, (int, float)) and not isinstance(expected, bool):
-        assert abs(answer - expected) <= tolerance, f"{answer} is not right; look again ({what})"
-        print("correct:", what)
-    else:
-        assert answer == expected, f"{answer!r} is not right; look again ({what})"
-        print("correct:", what)
+from ecapaddle import course
 
 # %% [markdown]
 # **Exercise 1.** How many parameters does ECA (adaptive k) add to a ResNet-34? By hand: ResNet-34 has 3, 4, 6
 # and 3 BasicBlocks with 64, 128, 256 and 512 output channels, one ECA per block; k = ψ(C) as in notebook 01.
 
 # %%
-answer_1 = None   # an int
+eca_params_resnet34 = ...   # your answer: an int
 
 # %%
-check(answer_1, count_parameters(create("resnet34_eca")) - count_parameters(create("resnet34")),
-      "parameters of create('resnet34_eca') minus create('resnet34')")
+course.check(eca_params_resnet34, count_parameters(create("resnet34_eca")) - count_parameters(create("resnet34")),
+             "Exercise 1: parameters of create('resnet34_eca') minus create('resnet34')")
 
 # %% [markdown]
 # **Exercise 2.** In a ResNet BasicBlock, after which sublayer does `add_attention` put ECA? Give the sublayer's
 # name in the block (e.g. `"conv1"`), and say why it is not after the residual addition.
 
 # %%
-answer_2 = None   # a sublayer name of the block
+eca_after = ...   # your answer: a sublayer name of the block (a str)
 
 # %%
 first_place = add_attention(resnet18(num_classes=10), "eca")._ecapaddle_attention[0]     # e.g. "layer1.0.<name>.1"
-check(answer_2, first_place.split(".")[2], "the third part of the first name in `model._ecapaddle_attention`")
+course.check(eca_after, first_place.split(".")[2], "Exercise 2: the third part of the first name in "
+             "`model._ecapaddle_attention`")
 
 # %% [markdown]
 # **Exercise 3.** Section 2 put ECA after the two BatchNorms (32 and 64 channels) of the small network. How many
 # parameters did that add? Work out k for C = 32 and C = 64 with the adaptive rule first.
 
 # %%
-answer_3 = None   # an int
+small_net_extra = ...   # your answer: an int
 
 # %%
-check(answer_3, count_parameters(net) - before, "the parameter count of section 2's network after minus before")
+course.check(small_net_extra, count_parameters(net) - before,
+             "Exercise 3: the parameter count of section 2's network after minus before")
 
 # %% [markdown]
 # ## Summary · 本节小结
