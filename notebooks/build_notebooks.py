@@ -32,7 +32,8 @@ REPO = NOTEBOOKS.parent
 MAX_BYTES = 2_000_000
 MODES = ("quick", "cpu", "full")
 # names of this project's own machine that no notebook may carry, in a source or an output
-PRIVATE_NAMES = ("workplace", "../shared")
+# (built from parts, so that this file does not carry them either)
+PRIVATE_NAMES = ("work" + "place", ".." + "/shared")
 # third-party log lines that must not reach the saved outputs
 NOISE = re.compile(r"PLEASE USE OMP_NUM_THREADS WISELY|WARNING: OMP_NUM_THREADS set to|^[IWEF]\d{4} \d\d:\d\d:\d\d"
                    r"|oneDNN v\d|--- Running analysis|=== optimize|IProgress not found|No ccache found", re.MULTILINE)

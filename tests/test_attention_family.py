@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ecapaddle.layers import (CECA, ECA, ECANS, EMA, SE, SEGC, ChannelGate, SEVar1, SEVar2, SEVar3, UnitGateECA,
+from ecapaddle.layers import (CECA, ECA, ECANS, EMA, SE, SEGC, ChannelGate, ConstantGate, SEVar1, SEVar2, SEVar3, UnitGateECA,
                               create_attention, list_attentions)
 from ecapaddle.utils import count_parameters
 
@@ -257,9 +257,9 @@ def test_bad_arguments_are_clear_errors():
 
 def test_create_attention_builds_every_layer_by_name():
     assert list_attentions() == sorted(["eca", "ceca", "eca_unitgate", "eca_ns", "se", "se_var1", "se_var2",
-                                        "se_var3", "se_gc", "ema"])
+                                        "se_var3", "se_gc", "ema", "constant_gate"])
     expected = {"eca": ECA, "ceca": CECA, "eca_unitgate": UnitGateECA, "eca_ns": ECANS, "se": SE, "se_var1": SEVar1,
-                "se_var2": SEVar2, "se_var3": SEVar3, "se_gc": SEGC, "ema": EMA}
+                "se_var2": SEVar2, "se_var3": SEVar3, "se_gc": SEGC, "ema": EMA, "constant_gate": ConstantGate}
     x = paddle.randn([2, 64, 4, 4])
     for name in list_attentions():
         layer = create_attention(name, 64)
