@@ -94,6 +94,8 @@ def format_interval(values, digits=4, confidence=0.95):
 
 def _recipe(history):
     config = {k: v for k, v in history["config"].items() if k not in PER_RUN_FIELDS}
+    if config.get("amp") == "auto":          # "auto" is on exactly when the run had a GPU
+        config["amp"] = str(history["env"].get("device", "cpu")).startswith("gpu")
     data = history["data"]
     return {"train images": data.get("train_size"), "val images": data.get("val_size"),
             "validation from": val_source(history), "transforms": data.get("transforms"),

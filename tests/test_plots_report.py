@@ -145,3 +145,13 @@ def test_describe_runs_reads_data_and_machine_from_histories(histories, tmp_path
     assert line.startswith("SYNTHETIC data (not CIFAR-10: accuracies say nothing about CIFAR-10), 1,000 train images, "
                            "500 validation images held out of the training split, 100 test images evaluated once")
     assert "s.tar.gz" not in line and "seeds [1, 2]" in line and "2 CPU cores (Some CPU), Paddle 3.3.1" in line
+
+
+def test_amp_auto_on_a_cpu_is_the_same_recipe_as_amp_off(histories):
+    for h in histories:
+        h["config"]["amp"] = False
+    histories[1]["config"]["amp"] = "auto"                                          # device "cpu"
+    check_comparable(histories)
+    histories[1]["env"]["device"] = "gpu:0"                                        # there "auto" means float16
+    with pytest.raises(ReportError, match="amp: False vs True"):
+        check_comparable(histories)
