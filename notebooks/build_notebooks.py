@@ -1,9 +1,9 @@
 """Build the course notebooks from their sources in notebooks/_build/, and optionally run them.
 
-Each source `_build/NN_name.py` is a plain Python file in the "percent" format (the one
-jupytext and VS Code read): `# %%` starts a code cell, `# %% [markdown]` a markdown cell whose
-lines are written as `# text`. Editing the sources and rebuilding keeps the notebooks reviewable
-as diffs.
+Each source `_build/NN_name.py` is a plain Python file in jupytext's "percent" format (which VS Code
+reads too): `# %%` starts a code cell, `# %% [markdown]` a markdown cell whose lines are written as
+`# text`; jupytext turns it into the notebook. Editing the sources and rebuilding keeps the notebooks
+reviewable as diffs; `--check` fails when a saved notebook's cells differ from its source.
 
     python notebooks/build_notebooks.py                      # write notebooks/*.ipynb without outputs
     python notebooks/build_notebooks.py --execute --quick    # ... and run them in quick mode (seconds each)
@@ -14,7 +14,8 @@ as diffs.
 The notebooks' `MODE` cell reads $ECAPADDLE_MODE ("quick" when unset); `--mode` and `--quick` set it
 for the run (and the older switch ECAPADDLE_QUICK=1 with quick). Executed notebooks are saved with
 their outputs; `--check` then fails on an error output, a notebook over 2 MB, an absolute path of this
-machine in any output, a source or output naming a private location, or third-party log noise
+machine in any output, a source or output naming a private location, cells that differ from the
+source, or third-party log noise
 (Paddle's OMP_NUM_THREADS warning, glog lines, oneDNN messages) in an output.
 """
 import argparse
@@ -24,6 +25,7 @@ import sys
 import time
 from pathlib import Path
 
+import jupytext
 import nbformat
 
 NOTEBOOKS = Path(__file__).resolve().parent
@@ -37,54 +39,26 @@ PRIVATE_NAMES = ("work" + "place", ".." + "/shared")
 # third-party log lines that must not reach the saved outputs
 NOISE = re.compile(r"PLEASE USE OMP_NUM_THREADS WISELY|WARNING: OMP_NUM_THREADS set to|^[IWEF]\d{4} \d\d:\d\d:\d\d"
                    r"|oneDNN v\d|--- Running analysis|=== optimize|IProgress not found|No ccache found", re.MULTILINE)
-CELL_MARKER = re.compile(r"^# %%( \[markdown\])?\s*$")
 KERNEL = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
 
-def parse_percent(text):
-    """Cells [(kind, source)] of a percent-format file; text before the first marker is a header, skipped."""
-    cells, kind, lines = [], None, []
-    for line in text.splitlines():
-        match = CELL_MARKER.match(line)
-        if match:
-            if kind is not None:
-                cells.append((kind, lines))
-            kind, lines = ("markdown" if match.group(1) else "code"), []
-        elif kind is not None:
-            lines.append(line)
-    if kind is not None:
-        cells.append((kind, lines))
-    out = []
-    for kind, lines in cells:
-        while lines and not lines[-1].strip():
-            lines.pop()
-        while lines and not lines[0].strip():
-            lines.pop(0)
-        if kind == "markdown":
-            lines = [_uncomment(line) for line in lines]
-        if lines:
-            out.append((kind, "\n".join(lines)))
-    return out
-
-
-def _uncomment(line):
-    if line == "#":
-        return ""
-    if not line.startswith("# "):
-        raise ValueError(f"markdown lines must start with '# ' or be '#', got {line!r}")
-    return line[2:]
-
-
 def build(source):
-    """An nbformat v4 notebook (no outputs) from a percent-format source file."""
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = KERNEL
-    nb.metadata["language_info"] = {"name": "python"}
-    for kind, text in parse_percent(source.read_text(encoding="utf-8")):
-        nb.cells.append(nbformat.v4.new_markdown_cell(text) if kind == "markdown" else nbformat.v4.new_code_cell(text))
+    """An nbformat v4 notebook (no outputs) from a percent-format source file, read by jupytext."""
+    nb = jupytext.read(source, fmt="py:percent")
+    nb.metadata = {"kernelspec": KERNEL, "language_info": {"name": "python"}}
     for i, cell in enumerate(nb.cells):
+        cell.metadata = {}
         cell["id"] = f"{source.stem[:2]}-{i:03d}"       # stable ids: rebuilding gives the same file
     return nb
+
+
+def out_of_sync(source, target):
+    """Cells where the saved notebook `target` differs from its source (empty list: in sync)."""
+    saved, built = nbformat.read(target, as_version=4).cells, build(source).cells
+    if len(saved) != len(built):
+        return [f"{len(saved)} cells, the source has {len(built)}"]
+    return [f"cell {i} differs from its source" for i, (a, b) in enumerate(zip(saved, built))
+            if a.cell_type != b.cell_type or a.source != b.source]
 
 
 def execute(nb, timeout):
@@ -167,7 +141,7 @@ def main(argv=None):
                     print(f"{target.name}: execution failed: {type(error).__name__}: {str(error)[-2000:]}")
                 print(f"{target.name}: executed ({mode} mode) in {time.perf_counter() - start:.0f} s")
             nbformat.write(nb, target)
-        found = problems(target)
+        found = problems(target) + out_of_sync(source, target)
         failed |= bool(found)
         print(f"{target.name}: " + ("; ".join(found) if found else f"ok ({target.stat().st_size / 1e3:.0f} kB)"))
     return 1 if failed else 0

@@ -1,5 +1,3 @@
-# Source of notebooks/00_setup_and_data.ipynb (percent format); rebuild with notebooks/build_notebooks.py.
-
 # %% [markdown]
 # # 00 · Set-up and data · 环境与数据
 #

@@ -1,5 +1,3 @@
-# Source of notebooks/01_eca_explained.ipynb (percent format); rebuild with notebooks/build_notebooks.py.
-
 # %% [markdown]
 # # 01 · ECA explained: from SE to a 1-D convolution across channels · ECA 详解：从 SE 到通道上的一维卷积
 #

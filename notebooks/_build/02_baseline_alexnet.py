@@ -1,5 +1,3 @@
-# Source of notebooks/02_baseline_alexnet.ipynb (percent format); rebuild with notebooks/build_notebooks.py.
-
 # %% [markdown]
 # # 02 · The baseline: AlexNet on CIFAR-10 · 基线：AlexNet 在 CIFAR-10 上
 #

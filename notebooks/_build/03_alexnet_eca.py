@@ -1,5 +1,3 @@
-# Source of notebooks/03_alexnet_eca.ipynb (percent format); rebuild with notebooks/build_notebooks.py.
-
 # %% [markdown]
 # # 03 · AlexNet-ECA · 加入 ECA 的 AlexNet
 #

@@ -1,5 +1,3 @@
-# Source of notebooks/04_comparison.ipynb (percent format); rebuild with notebooks/build_notebooks.py.
-
 # %% [markdown]
 # # 04 · AlexNet vs AlexNet-ECA: the comparison · 对比实验
 #

@@ -1,5 +1,3 @@
-# Source of notebooks/05_ablations.ipynb (percent format); rebuild with notebooks/build_notebooks.py.
-
 # %% [markdown]
 # # 05 · Ablations: kernel size, adaptive k, ECA vs SE, placement · 消融实验
 #

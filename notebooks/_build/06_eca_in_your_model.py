@@ -1,5 +1,3 @@
-# Source of notebooks/06_eca_in_your_model.ipynb (percent format); rebuild with notebooks/build_notebooks.py.
-
 # %% [markdown]
 # # 06 · ECA in your own model · 把 ECA 加进你自己的模型
 #
