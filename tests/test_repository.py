@@ -3,7 +3,7 @@ import re
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-SKIP_DIRS = {".git", "runs", "data", "__pycache__", ".pytest_cache", ".hypothesis", ".ipynb_checkpoints"}
+SKIP_DIRS = {"runs", "data", "__pycache__", "venv", "build", "dist"}     # and every hidden folder (.git, caches)
 BINARY_SUFFIXES = {".png", ".jpg", ".jpeg", ".npz", ".gz", ".pdparams", ".pdopt", ".pyc"}
 # built from parts so that this file does not match itself
 PRIVATE = re.compile("|".join([re.escape(".." + "/shared"), "work" + "place", re.escape("/" + "work/"),
@@ -12,9 +12,9 @@ PRIVATE = re.compile("|".join([re.escape(".." + "/shared"), "work" + "place", re
 
 def repository_text_files():
     for path in REPO.rglob("*"):
-        parts = set(path.relative_to(REPO).parts)
-        if path.is_file() and not parts & SKIP_DIRS and not any(p.endswith(".egg-info") for p in parts) \
-                and path.suffix not in BINARY_SUFFIXES:
+        parts = path.relative_to(REPO).parts
+        if path.is_file() and not set(parts) & SKIP_DIRS and path.suffix not in BINARY_SUFFIXES \
+                and not any(p.endswith(".egg-info") or p.startswith(".") for p in parts[:-1]):
             yield path
 
 
