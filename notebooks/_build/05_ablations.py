@@ -40,18 +40,19 @@ MODE = os.environ.get("ECAPADDLE_MODE", "quick")  # "quick" | "cpu" | "full"
 
 # %%
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
 
-warnings.filterwarnings("ignore", message="No ccache found")          # printed by paddle at import
 warnings.filterwarnings("ignore", message="IProgress not found")      # tqdm.auto without ipywidgets; bars are off here
 try:
-    import ecapaddle                                 # first: it sets the CPU defaults before paddle loads
+    import ecapaddle
 except ImportError:                                  # a clone that was not `pip install -e .`-ed (e.g. AI Studio)
     sys.path.insert(0, str(Path.cwd().parent))
     import ecapaddle
+from ecapaddle import course
+
+setup = course.setup(MODE)                           # warnings, plots, CPU threads, a scratch directory
 import matplotlib.pyplot as plt
 import numpy as np
 import paddle
@@ -60,7 +61,6 @@ from IPython.display import Markdown, display
 
 from ecapaddle.recipes import get_recipe
 
-plt.rcParams["figure.dpi"] = 80
 # the budget of each mode, as a recipe (printed below); seeds are the ablation's own
 BUDGETS = {
     "quick": (get_recipe("quick", epochs=1), (0, 1)),
@@ -73,9 +73,9 @@ if MODE not in BUDGETS:
     raise ValueError(f"MODE must be one of {', '.join(BUDGETS)}, got {MODE!r}")
 RECIPE, SEEDS = BUDGETS[MODE]
 QUICK = MODE == "quick"
-WORK = Path(tempfile.mkdtemp(prefix="ecapaddle-nb-"))     # scratch space outside the repo: data, new runs, figures
+WORK = setup.work                                         # scratch space outside the repo
 FIGURES = WORK / "figures"
-FIGURES.mkdir()
+FIGURES.mkdir(exist_ok=True)
 CACHE = Path("../figures/ablations")                      # the committed ablation: read, never written
 RUNS = WORK / "ablations"                                 # runs trained now: one history.json per configuration and seed
 print(f"mode: {MODE}; seeds {list(SEEDS)}; new runs go to a fresh folder in a temporary work directory, "
@@ -430,6 +430,4 @@ course.check(better_bonferroni, sum(v[1] == "better" for v in VERDICTS.values())
 # **Next:** notebook 06 puts ECA into a network of your own.
 
 # %%
-import shutil
-
-shutil.rmtree(WORK, ignore_errors=True)              # the scratch directory: data, new runs, figures
+setup.cleanup()

@@ -21,19 +21,20 @@ MODE = os.environ.get("ECAPADDLE_MODE", "quick")  # "quick" | "cpu" | "full"
 
 # %%
 import sys
-import tempfile
 import warnings
 from pathlib import Path
 
-warnings.filterwarnings("ignore", message="No ccache found")          # printed by paddle at import
 warnings.filterwarnings("ignore", message="IProgress not found")      # tqdm.auto without ipywidgets; bars are off here
 warnings.filterwarnings("ignore", message="When training, we now always track global mean")   # paddle BatchNorm notice
 os.environ.setdefault("GLOG_minloglevel", "2")       # hide Paddle's C++ info/warning log lines (static-graph export is chatty)
 try:
-    import ecapaddle                                 # first: it sets the CPU defaults before paddle loads
+    import ecapaddle
 except ImportError:                                  # a clone that was not `pip install -e .`-ed (e.g. AI Studio)
     sys.path.insert(0, str(Path.cwd().parent))
     import ecapaddle
+from ecapaddle import course
+
+setup = course.setup(MODE)                           # warnings, plots, CPU threads, a scratch directory
 import matplotlib.pyplot as plt
 import numpy as np
 import paddle
@@ -41,7 +42,6 @@ import paddle.nn as nn
 
 from ecapaddle.recipes import get_recipe
 
-plt.rcParams["figure.dpi"] = 80
 BUDGETS = {                                              # section 3's training budget in each mode
     "quick": get_recipe("quick", epochs=1),
     "cpu": get_recipe("cpu", train_subset=2000, val_from="test", val_subset=500, epochs=2, batch_size=64,
@@ -52,7 +52,7 @@ if MODE not in BUDGETS:
     raise ValueError(f"MODE must be one of {', '.join(BUDGETS)}, got {MODE!r}")
 RECIPE = BUDGETS[MODE]
 QUICK = MODE == "quick"
-WORK = Path(tempfile.mkdtemp(prefix="ecapaddle-nb-"))     # scratch space outside the repo: data, run, exported model
+WORK = setup.work                                         # scratch space outside the repo
 print(f"mode: {MODE}; everything this notebook writes goes to a temporary work directory, nothing into the repository")
 print(RECIPE.describe())
 
@@ -252,6 +252,4 @@ course.check(small_net_extra, count_parameters(net) - before,
 # 用 `paddle.jit.save` 导出，并用 Paddle Inference 运行。
 
 # %%
-import shutil
-
-shutil.rmtree(WORK, ignore_errors=True)              # the scratch directory: synthetic data, quick-mode figures, exports
+setup.cleanup()
