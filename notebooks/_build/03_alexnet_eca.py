@@ -26,7 +26,7 @@ from pathlib import Path
 
 warnings.filterwarnings("ignore", message="IProgress not found")   # tqdm without ipywidgets: text bars instead
 try:
-    import ecapaddle                                 # first: it sets the CPU defaults before paddle loads
+    import ecapaddle
 except ImportError:                                  # a clone that was not `pip install -e .`-ed (e.g. AI Studio)
     sys.path.insert(0, str(Path.cwd().parent))
     import ecapaddle
