@@ -9,14 +9,11 @@ The predictor never goes through `paddle.jit.load`, so it is safe with FLAGS_use
 import contextlib
 import os
 import tempfile
-import time
 
 import numpy as np
 import paddle
-import paddle.nn.functional as F
-from tqdm.auto import tqdm
 
-from .engine.evaluate import check_labels, confusion_matrix, evaluate, per_class_accuracy
+from .engine.evaluate import evaluate, evaluate_logits
 from .export import create_predictor, export_model, predict_images, run_predictor
 from .runtime import available_cores, num_threads
 
@@ -69,39 +66,11 @@ def evaluate_with_predictor(model, dataset, batch_size=256, threads=None, num_cl
     """
     if len(dataset) == 0:
         raise ValueError("cannot evaluate on an empty dataset")
-    loss_fn = loss_fn if loss_fn is not None else paddle.nn.CrossEntropyLoss()
     image_shape = tuple(np.asarray(dataset[0][0]).shape)
-    loader = paddle.io.DataLoader(dataset, batch_size=batch_size, shuffle=False, drop_last=False,
-                                  num_workers=num_workers)
-    labels, preds, probs, loss_sum = [], [], [], 0.0
     with exported_predictor(model, (None, *image_shape), threads) as predictor:
-        start = time.perf_counter()
-        bar = tqdm(total=len(loader), desc="eval (predictor)", leave=False, disable=not progress)
-        try:
-            for images, batch_labels in loader:
-                logits = paddle.to_tensor(run_predictor(predictor, images.numpy()), dtype="float32")
-                batch_labels = batch_labels.reshape([-1])
-                labels.append(batch_labels.numpy())
-                check_labels(labels[-1], logits.shape[1])
-                loss_sum += float(loss_fn(logits, batch_labels)) * batch_labels.shape[0]
-                preds.append(logits.argmax(axis=1).numpy())
-                if keep_probs:
-                    probs.append(F.softmax(logits, axis=1).numpy())
-                num_classes = num_classes or logits.shape[1]
-                bar.update()
-        finally:
-            bar.close()
-        elapsed = time.perf_counter() - start
-    labels, preds = np.concatenate(labels), np.concatenate(preds)
-    confusion = confusion_matrix(labels, preds, num_classes)
-    outputs = {"labels": labels, "preds": preds, "probs": np.concatenate(probs)} if keep_probs else {}
-    return {**outputs,
-            "loss": loss_sum / labels.size,
-            "acc": float(np.trace(confusion) / labels.size),
-            "per_class_acc": per_class_accuracy(confusion),
-            "confusion": confusion.tolist(),
-            "img_s": labels.size / elapsed,
-            "n": int(labels.size)}
+        return evaluate_logits(lambda images: paddle.to_tensor(run_predictor(predictor, images.numpy())), dataset,
+                               batch_size, num_classes, loss_fn, num_workers, progress, keep_probs,
+                               desc="eval (predictor)")
 
 
 def evaluate_auto(model, dataset, amp=False, **kwargs):

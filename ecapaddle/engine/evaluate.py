@@ -69,48 +69,59 @@ def evaluate(model, dataset, batch_size=256, num_classes=None, loss_fn=None, num
     img_s counts the whole loop over the loader, data loading included (the notebook's throughput).
     The model's train/eval mode is restored afterwards.
     """
+    def forward(images):
+        with paddle.amp.auto_cast(enable=amp):
+            return model(images)
+
+    was_training = model.training
+    model.eval()
+    try:
+        with paddle.no_grad():
+            return evaluate_logits(forward, dataset, batch_size, num_classes, loss_fn, num_workers, progress,
+                                   keep_probs)
+    finally:
+        if was_training:
+            model.train()
+
+
+def evaluate_logits(forward, dataset, batch_size=256, num_classes=None, loss_fn=None, num_workers=0,
+                    progress=False, keep_probs=False, desc="eval"):
+    """The evaluation loop of `evaluate`, for any `forward(images [N, 3, H, W] tensor) -> logits [N, K]`
+    (a model in dynamic mode, or a Paddle Inference predictor); arguments and result as for `evaluate`."""
     if len(dataset) == 0:
         raise ValueError("cannot evaluate on an empty dataset")
     loss_fn = loss_fn if loss_fn is not None else paddle.nn.CrossEntropyLoss()
     loader = paddle.io.DataLoader(dataset, batch_size=batch_size, shuffle=False, drop_last=False,
                                   num_workers=num_workers)
-    was_training = model.training
-    model.eval()
     labels, preds, probs, loss_sum = [], [], [], 0.0
     start = time.perf_counter()
     # a bar updated by hand, never wrapping the loader (see the note in train.py)
-    bar = tqdm(total=len(loader), desc="eval", leave=False, disable=not (progress and bars_wanted()))
+    bar = tqdm(total=len(loader), desc=desc, leave=False, disable=not (progress and bars_wanted()))
     try:
-        with paddle.no_grad():
-            for images, batch_labels in loader:
-                with paddle.amp.auto_cast(enable=amp):
-                    logits = model(images)
-                logits = logits.astype("float32")
-                batch_labels = batch_labels.reshape([-1])
-                labels.append(batch_labels.numpy())
-                check_labels(labels[-1], logits.shape[1])
-                loss_sum += float(loss_fn(logits, batch_labels)) * batch_labels.shape[0]
-                preds.append(logits.argmax(axis=1).numpy())
-                if keep_probs:
-                    probs.append(F.softmax(logits, axis=1).numpy())
-                num_classes = num_classes or logits.shape[1]
-                bar.update()
+        for images, batch_labels in loader:
+            logits = forward(images).astype("float32")
+            batch_labels = batch_labels.reshape([-1])
+            labels.append(batch_labels.numpy())
+            check_labels(labels[-1], logits.shape[1])
+            loss_sum += float(loss_fn(logits, batch_labels)) * batch_labels.shape[0]
+            preds.append(logits.argmax(axis=1).numpy())
+            if keep_probs:
+                probs.append(F.softmax(logits, axis=1).numpy())
+            num_classes = num_classes or logits.shape[1]
+            bar.update()
     finally:
         bar.close()
-        if was_training:
-            model.train()
     elapsed = time.perf_counter() - start
     labels, preds = np.concatenate(labels), np.concatenate(preds)
     confusion = confusion_matrix(labels, preds, num_classes)
     outputs = {"labels": labels, "preds": preds, "probs": np.concatenate(probs)} if keep_probs else {}
     return {**outputs,
-        "loss": loss_sum / labels.size,
-        "acc": float(np.trace(confusion) / labels.size),
-        "per_class_acc": per_class_accuracy(confusion),
-        "confusion": confusion.tolist(),
-        "img_s": labels.size / elapsed,
-        "n": int(labels.size),
-    }
+            "loss": loss_sum / labels.size,
+            "acc": float(np.trace(confusion) / labels.size),
+            "per_class_acc": per_class_accuracy(confusion),
+            "confusion": confusion.tolist(),
+            "img_s": labels.size / elapsed,
+            "n": int(labels.size)}
 
 
 def predict(model, dataset, indices):
