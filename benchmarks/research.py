@@ -43,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # this checkou
 from ecapaddle import runtime  # noqa: E402
 from ecapaddle.data import load_cifar10, make_synthetic_cifar10  # noqa: E402
 from ecapaddle.data.transforms import build_transforms  # noqa: E402
+from ecapaddle.bench import DynamicRunner  # noqa: E402
 from ecapaddle.export import create_predictor, export_model, run_predictor  # noqa: E402
 from ecapaddle.layers import ECA  # noqa: E402
 from ecapaddle.losses import LabelSmoothingCrossEntropy  # noqa: E402
@@ -341,8 +342,9 @@ def _seconds(fn, calls, clock=time.perf_counter):
     return clock() - start
 
 
-class ModelRunner:
-    """One model with its optimizer and a fixed synthetic batch; times training or inference steps."""
+class ModelRunner(DynamicRunner):
+    """One model with its optimizer and a fixed synthetic batch; times training or inference steps
+    (the package benchmark's `DynamicRunner` steps, for any model of `build_model` and input size)."""
 
     def __init__(self, name, batch_size, input_size, to_static=False, seed=0, clock="wall"):
         paddle.seed(seed)
@@ -356,19 +358,6 @@ class ModelRunner:
         self.images = paddle.randn([batch_size, 3, input_size, input_size])
         self.labels = paddle.randint(0, 10, [batch_size])
         self.batch_size = batch_size
-
-    def train_step(self):
-        self.model.train()
-        loss = self.loss_fn(self.model(self.images), self.labels)
-        loss.backward()
-        self.optimizer.step()
-        self.optimizer.clear_grad()
-        return loss
-
-    def eval_step(self):
-        self.model.eval()
-        with paddle.no_grad():
-            return self.model(self.images)
 
     def images_per_second(self, mode, steps):
         step = self.train_step if mode == "train" else self.eval_step
