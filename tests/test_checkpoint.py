@@ -13,6 +13,7 @@ import pytest
 
 from ecapaddle import AlexNet, AlexNetECA
 from ecapaddle.engine import CheckpointError, CheckpointMismatchError, load_checkpoint, save_checkpoint
+from ecapaddle.engine.history import without_wall_time
 from ecapaddle.engine.checkpoint import (RunExistsError, atomic_write_bytes, checkpoint_paths, prepare_run_dir,
                                          read_checkpoint_meta, resolve_prefix)
 
@@ -354,15 +355,6 @@ FAULT_SCRIPT = textwrap.dedent("""
         rounds += 1
     print(json.dumps({{"kills": kills, "rounds": rounds, "operations": operations, "duration": duration}}))
 """)
-
-
-def without_wall_time(history):
-    from ecapaddle.engine.history import WALL_TIME_KEYS
-    for epoch in history["epochs"]:
-        for key in WALL_TIME_KEYS:
-            del epoch[key]
-    del history["total_time_s"]
-    return history
 
 
 @pytest.mark.slow

@@ -16,7 +16,7 @@ import pytest
 from ecapaddle.engine import (NonFiniteLossError, TrainConfig, confusion_matrix, evaluate, load_checkpoint,
                               load_history, per_class_accuracy, predict, train, validate_history)
 from ecapaddle.engine.checkpoint import RunExistsError, read_checkpoint_meta
-from ecapaddle.engine.history import WALL_TIME_KEYS, HistoryError, environment_info, save_history
+from ecapaddle.engine.history import HistoryError, environment_info, save_history, without_wall_time
 from ecapaddle.engine.train import _Run
 from ecapaddle.utils import seed_everything
 
@@ -71,15 +71,6 @@ def config(**changes):
 
 
 TRAIN, VAL = Blobs(256), Blobs(64, seed=1)     # 16 steps of 16 per epoch
-
-
-def without_wall_time(history):
-    h = json.loads(json.dumps(history))
-    for epoch in h["epochs"]:
-        for key in WALL_TIME_KEYS:
-            del epoch[key]
-    del h["total_time_s"]
-    return h
 
 
 def params(model):

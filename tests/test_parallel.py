@@ -6,7 +6,7 @@ import pytest
 
 from ecapaddle.cli import main
 from ecapaddle.data import make_synthetic_cifar10
-from ecapaddle.engine.history import WALL_TIME_KEYS
+from ecapaddle.engine.history import without_wall_time
 from ecapaddle.engine.parallel import launch_command, launch_workers, needs_launch, procs_value
 from ecapaddle.runtime import available_cores
 
@@ -36,14 +36,6 @@ def test_a_batch_not_divisible_by_procs_is_refused_before_launching(tmp_path):
     with pytest.raises(ValueError, match="--batch-size 15 must be divisible by --procs 2"):
         launch_workers(["train"], 2, tmp_path, batch_size=15)
     assert not (tmp_path / "launch-logs").exists()
-
-
-def without_wall_time(history):
-    for epoch in history["epochs"]:
-        for key in WALL_TIME_KEYS:
-            del epoch[key]
-    del history["total_time_s"]
-    return history
 
 
 @pytest.mark.slow

@@ -22,6 +22,7 @@ Schema (format_version 1):
 Wall-time fields (time_s, train_img_s, val_img_s, total_time_s) are the only ones that differ
 between two identical CPU runs.
 """
+import json
 import os
 import platform
 
@@ -124,6 +125,16 @@ def validate_history(history):
     if problems:
         raise HistoryError("invalid history: " + "; ".join(problems))
     return history
+
+
+def without_wall_time(history):
+    """A copy of `history` without its wall-time fields: what two identical CPU runs share exactly."""
+    copy = json.loads(json.dumps(history))
+    for epoch in copy["epochs"]:
+        for key in WALL_TIME_KEYS:
+            del epoch[key]
+    del copy["total_time_s"]
+    return copy
 
 
 def save_history(history, path):
