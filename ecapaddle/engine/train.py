@@ -376,9 +376,12 @@ class _Run:
                       num_workers=self.config.num_workers, amp=self.amp, progress=self.bars)
         final = evaluate(self.model, test_set, keep_probs=True, **kwargs)
         result = {"n": final["n"], "final": _summary(final), "best": None}
-        if self.out_dir is not None and checkpoint_exists(self.path("best")):
+        best_epoch = self.history["best"]["epoch"]
+        if best_epoch == self.history["epochs"][-1]["epoch"]:
+            result["best"] = {"epoch": best_epoch, **result["final"]}   # the best weights are the final ones
+        elif self.out_dir is not None and checkpoint_exists(self.path("best")):
             load_checkpoint(self.model, self.path("best"))
-            result["best"] = {"epoch": self.history["best"]["epoch"], **_summary(evaluate(self.model, test_set, **kwargs))}
+            result["best"] = {"epoch": best_epoch, **_summary(evaluate(self.model, test_set, **kwargs))}
             load_checkpoint(self.model, self.path("last"))      # leave the model with its final weights
         self.history["test"] = result
         if self.out_dir is not None:
