@@ -196,16 +196,37 @@ def build_eca(variant, kernel_size):
     return VariantECA(kernel_size, pool, mix)
 
 
+# where AlexNet-ECA multiplies by its gates, in dynamic mode and exported alike (see GatePlacementAlexNetECA)
+GATE_PLACEMENTS = {"gates_in_place": False, "gates_after_pooling": True}
+
+
+class GatePlacementAlexNetECA(AlexNetECA):
+    """AlexNet-ECA whose gates multiply the conv output (in place, before ReLU and max-pool: the package's
+    dynamic mode) or the pooled map (after them: the package's export) in every mode, so that both forms
+    can be timed in dynamic mode and through Paddle Inference (`AlexNet.forward_features`)."""
+
+    def __init__(self, num_classes, gates_after_pooling):
+        super().__init__(num_classes)
+        self.gates_after_pooling = gates_after_pooling
+
+    def forward(self, x):
+        return self.classifier(self.forward_features(x, self.gates_after_pooling).flatten(1))
+
+
 def build_model(name, num_classes=10):
-    """alexnet, alexnet_eca, alexnet_eca_notebook, or alexnet_eca:<pool>+<mix> (see VariantECA)."""
+    """alexnet, alexnet_eca, alexnet_eca_notebook, alexnet_eca:<pool>+<mix> (see VariantECA), or
+    alexnet_eca:gates_in_place / alexnet_eca:gates_after_pooling (see GatePlacementAlexNetECA)."""
     if name == BASE:
         return AlexNet(num_classes)
     if name == OURS:
         return AlexNetECA(num_classes)
     variant = "notebook" if name == NOTEBOOK else name.partition(":")[2] if name.startswith(OURS + ":") else None
+    if variant in GATE_PLACEMENTS:
+        return GatePlacementAlexNetECA(num_classes, GATE_PLACEMENTS[variant])
     if variant is None or variant not in eca_variant_names():
-        raise ValueError(f"unknown model {name!r}; use {BASE}, {OURS}, {NOTEBOOK} or {OURS}:<pool>+<mix> "
-                         f"with <pool>+<mix> one of {eca_variant_names()[2:]}")
+        raise ValueError(f"unknown model {name!r}; use {BASE}, {OURS}, {NOTEBOOK}, {OURS}:<pool>+<mix> "
+                         f"with <pool>+<mix> one of {eca_variant_names()[2:]}, or {OURS}:<placement> with "
+                         f"<placement> one of {list(GATE_PLACEMENTS)}")
     return AlexNet(num_classes, attention=lambda channels, stage: build_eca(variant, NOTEBOOK_ECA_KERNELS[stage]))
 
 

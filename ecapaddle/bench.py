@@ -3,9 +3,10 @@
 On a fixed synthetic batch [batch_size, 3, 128, 128] (model only), for AlexNet and AlexNet-ECA:
 - training in this process (dynamic mode: forward, label-smoothing loss, backward, Adam step),
   with `threads` threads;
-- data-parallel training (AlexNet-ECA): `procs` worker processes with one thread each train the
-  same model side by side, each on its own batches; img/s = all their images over the wall time
-  of the block. Without the gradient all-reduce of `train --procs`, it is that mode's upper bound;
+- data-parallel training (AlexNet-ECA) as `train --procs N` does it: `procs` worker processes
+  with one thread each, `paddle.DataParallel` over gloo (gradients all-reduced every step), each
+  taking batch_size / procs images of the global batch; img/s = global batch x steps over the
+  wall time of the block;
 - evaluation (eval mode, no_grad) in dynamic mode and through Paddle Inference (the model exported
   by `ecapaddle.export`, `threads` threads).
 Every repeat runs one block of each measurement in turn, so load drift hits all alike; an ECA
@@ -16,6 +17,7 @@ benchmarks/research.py; the results are in benchmarks/README.md.
 import argparse
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -56,17 +58,18 @@ def paired_overhead(eca_img_s, base_img_s):
 class DynamicRunner:
     """One model, its Adam optimizer and a fixed synthetic batch; times training or evaluation steps."""
 
-    def __init__(self, name, batch_size, seed=0):
+    def __init__(self, name, batch_size, seed=0, data_parallel=False):
         paddle.seed(seed)
         self.model = MODELS[name]()
+        self.net = paddle.DataParallel(self.model) if data_parallel else self.model     # all-reduces gradients
         self.optimizer = paddle.optimizer.Adam(learning_rate=1e-3, parameters=self.model.parameters())
         self.loss_fn = LabelSmoothingCrossEntropy(0.1)
         self.images = paddle.randn([batch_size, 3, INPUT_SIZE, INPUT_SIZE])     # [N, 3, 128, 128]
         self.labels = paddle.randint(0, 10, [batch_size])                        # [N]
 
     def train_step(self):
-        self.model.train()
-        loss = self.loss_fn(self.model(self.images), self.labels)
+        self.net.train()
+        loss = self.loss_fn(self.net(self.images), self.labels)
         loss.backward()
         self.optimizer.step()
         self.optimizer.clear_grad()
@@ -105,20 +108,31 @@ class PredictorRunner:
 
 
 class DataParallelWorkers:
-    """`procs` processes with one thread each, every one training AlexNet-ECA on its own batch.
+    """`procs` one-thread processes training AlexNet-ECA together, as `train --procs` does.
 
+    The processes form a gloo process group (the environment `paddle.distributed.launch` would set)
+    and wrap the model in `paddle.DataParallel`; each trains on batch_size / procs images per step.
     Each reads a step count per line on stdin, runs that many training steps and answers with a
     line; `images_per_second(steps)` starts all at once and times the block until the last answers.
     """
 
     def __init__(self, procs, batch_size, warmup, seed=0):
-        env = dict(os.environ, OMP_NUM_THREADS="1")
+        if batch_size % procs:
+            raise ValueError(f"batch_size {batch_size} must be divisible by procs {procs}: each data-parallel "
+                             f"process takes an equal share of the global batch")
         package_parent = str(Path(__file__).resolve().parent.parent)      # this checkout's ecapaddle
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent, env.get("PYTHONPATH")]))
-        command = [sys.executable, "-c", "import sys; from ecapaddle.bench import worker; worker(*sys.argv[1:])"]
+        ports = [_free_port() for _ in range(procs + 1)]
+        endpoints = [f"127.0.0.1:{port}" for port in ports[1:]]
+        base_env = dict(os.environ, OMP_NUM_THREADS="1", PADDLE_DISTRI_BACKEND="gloo", PADDLE_TRAINERS_NUM=str(procs),
+                        PADDLE_TRAINER_ENDPOINTS=",".join(endpoints), MASTER_ADDR="127.0.0.1",
+                        MASTER_PORT=str(ports[0]),
+                        PYTHONPATH=os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")])))
+        command = [sys.executable, "-c", "import sys; from ecapaddle.bench import worker; worker(*sys.argv[1:])",
+                   str(batch_size // procs), str(warmup), str(seed)]
         self.batch_size = batch_size
-        self.procs = [subprocess.Popen(command + [str(batch_size), str(warmup), str(seed + rank)], env=env,
-                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.procs = [subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                       env=dict(base_env, PADDLE_TRAINER_ID=str(rank),
+                                                PADDLE_CURRENT_ENDPOINT=endpoints[rank]))
                       for rank in range(procs)]
         for proc in self.procs:
             self._answer(proc)                          # "ready" after the warm-up steps
@@ -136,17 +150,27 @@ class DataParallelWorkers:
             proc.stdin.flush()
         for proc in self.procs:
             self._answer(proc)
-        return len(self.procs) * self.batch_size * steps / (time.perf_counter() - start)
+        return self.batch_size * steps / (time.perf_counter() - start)
 
     def close(self):
         for proc in self.procs:
             proc.stdin.close()
+        for proc in self.procs:
             proc.wait()
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def worker(batch_size, warmup, seed):
     """The loop of one data-parallel worker process (see `DataParallelWorkers`)."""
-    runner = DynamicRunner(OURS, int(batch_size), int(seed))
+    world = int(os.environ.get("PADDLE_TRAINERS_NUM", "1"))
+    if world > 1:
+        paddle.distributed.init_parallel_env()
+    runner = DynamicRunner(OURS, int(batch_size), int(seed) + paddle.distributed.get_rank(), data_parallel=world > 1)
     runner.seconds("train", int(warmup))
     print("ready", flush=True)
     for line in sys.stdin:

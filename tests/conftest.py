@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-import ecapaddle  # noqa: F401  (applies the CPU defaults before paddle is imported)
+import ecapaddle  # noqa: F401  (its clear ImportError when Paddle is missing, before the tests import paddle)
 import paddle
 
 

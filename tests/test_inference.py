@@ -102,6 +102,20 @@ def test_engine_validation_goes_through_the_predictor_from_the_threshold_on(monk
     assert inferred["val_loss"] == pytest.approx(dynamic["val_loss"], abs=1e-5)
 
 
+def test_final_test_evaluation_goes_through_the_predictor_too(monkeypatch):
+    config = TrainConfig(epochs=1, batch_size=8, lr=1e-2, progress=False)
+    data, val, test = Blobs(32, seed=0), Blobs(12, seed=1), Blobs(12, seed=2)
+    dynamic = train(small_net(), data, val, config, test_set=test)["test"]
+    calls = []
+    monkeypatch.setattr(ecapaddle.inference, "PREDICTOR_MIN_IMAGES", 10)
+    monkeypatch.setattr(ecapaddle.inference, "evaluate_with_predictor",
+                        lambda *args, **kwargs: calls.append(len(args[1])) or evaluate_with_predictor(*args, **kwargs))
+    inferred = train(small_net(), data, val, config, test_set=test)["test"]
+    assert calls == [len(val), len(test)]                           # one validation, one test evaluation
+    assert inferred["final"]["acc"] == dynamic["final"]["acc"]
+    assert inferred["final"]["loss"] == pytest.approx(dynamic["final"]["loss"], abs=1e-5)
+
+
 def test_evaluate_auto_stays_dynamic_below_the_threshold(model, dataset):
     assert len(dataset) < ecapaddle.inference.PREDICTOR_MIN_IMAGES
     assert evaluate_auto(model, dataset, batch_size=4)["loss"] == evaluate(model, dataset, batch_size=4)["loss"]

@@ -1,7 +1,9 @@
+import numpy as np
 import paddle
 import pytest
 
 from ecapaddle import ECA, SE, AlexNet, AlexNetECA, LabelSmoothingCrossEntropy, count_parameters
+from ecapaddle.export import export_model
 from ecapaddle.layers import UnitGateECA
 
 
@@ -76,3 +78,42 @@ def test_overfits_a_tiny_batch(model_cls):
         losses.append(float(loss))
     assert losses[-1] < 0.1 * losses[0], losses
     assert (model(x).argmax(1).numpy() == y.numpy()).all()
+
+
+@pytest.mark.parametrize("build", [AlexNetECA, lambda: AlexNetECA(unit_gate=True), lambda: AlexNet(attention="se"),
+                                   lambda: AlexNet(attention="constant_gate"), AlexNet])
+def test_gates_after_pooling_give_the_same_features_bit_for_bit(build):
+    paddle.seed(0)
+    model = build()
+    model.eval()
+    images = paddle.randn([3, 3, 128, 128])
+    in_place = model.forward_features(images, gates_after_pooling=False)
+    np.testing.assert_array_equal(model.forward_features(images, gates_after_pooling=True).numpy(), in_place.numpy())
+    np.testing.assert_array_equal(model.features(images).numpy(), in_place.numpy())
+
+
+def test_gates_after_pooling_give_the_same_gradients():
+    paddle.seed(0)
+    model, images, labels = AlexNetECA(dropout=0.0), paddle.randn([4, 3, 128, 128]), paddle.to_tensor([0, 1, 2, 3])
+    gradients = []
+    for after in (False, True):
+        loss = paddle.nn.functional.cross_entropy(model.classifier(model.forward_features(images, after).flatten(1)),
+                                                  labels)
+        loss.backward()
+        gradients.append({name: p.grad.numpy().copy() for name, p in model.named_parameters()})
+        model.clear_gradients()
+    for name, grad in gradients[0].items():
+        np.testing.assert_allclose(gradients[1][name], grad, rtol=1e-4, atol=1e-7, err_msg=name)
+
+
+def test_the_exported_graph_applies_the_gates_after_pooling_and_dynamic_mode_in_place(tmp_path):
+    model = AlexNetECA()
+    gate_layer_calls = []
+    for layer in model.features:
+        if isinstance(layer, ECA):
+            layer.register_forward_post_hook(lambda layer, inputs, output: gate_layer_calls.append(layer))
+    export_model(model, tmp_path / "model")
+    assert gate_layer_calls == []                               # traced through forward_features(x, True)
+    model.eval()
+    model(paddle.randn([1, 3, 128, 128]))
+    assert len(gate_layer_calls) == 5                           # dynamic mode calls the layers: hooks see them

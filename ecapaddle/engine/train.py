@@ -28,7 +28,7 @@ from ..losses import LabelSmoothingCrossEntropy
 from ..utils import count_parameters, seed_everything
 from .checkpoint import (atomic_write_bytes, checkpoint_exists, load_checkpoint, prepare_run_dir,
                          read_checkpoint_meta, save_checkpoint, write_json)
-from .evaluate import bars_wanted, check_labels, evaluate
+from .evaluate import bars_wanted, check_labels
 from .history import environment_info, new_history, save_history
 
 # config fields that may change when a run is resumed (they do not change the numbers)
@@ -366,7 +366,8 @@ class _Run:
         line.update(loss=sums["loss"], seen=sums["seen"], time=now)
 
     def test(self, test_set):
-        """Evaluate the final weights (and the best-on-validation ones) once on `test_set`.
+        """Evaluate the final weights (and the best-on-validation ones) once on `test_set`, through Paddle
+        Inference on CPU like the validation (`evaluate_auto`).
 
         Stores history["test"]; with an out_dir also writes predictions.npz for the final weights:
         index [N] (item indices in the test split), label, pred [N] and top5_class, top5_prob [N, 5]
@@ -374,14 +375,14 @@ class _Run:
         """
         kwargs = dict(batch_size=self.config.eval_batch_size or self.config.batch_size, loss_fn=self.criterion,
                       num_workers=self.config.num_workers, amp=self.amp, progress=self.bars)
-        final = evaluate(self.model, test_set, keep_probs=True, **kwargs)
+        final = evaluate_auto(self.model, test_set, keep_probs=True, **kwargs)
         result = {"n": final["n"], "final": _summary(final), "best": None}
         best_epoch = self.history["best"]["epoch"]
         if best_epoch == self.history["epochs"][-1]["epoch"]:
             result["best"] = {"epoch": best_epoch, **result["final"]}   # the best weights are the final ones
         elif self.out_dir is not None and checkpoint_exists(self.path("best")):
             load_checkpoint(self.model, self.path("best"))
-            result["best"] = {"epoch": best_epoch, **_summary(evaluate(self.model, test_set, **kwargs))}
+            result["best"] = {"epoch": best_epoch, **_summary(evaluate_auto(self.model, test_set, **kwargs))}
             load_checkpoint(self.model, self.path("last"))      # leave the model with its final weights
         self.history["test"] = result
         if self.out_dir is not None:

@@ -3,10 +3,12 @@
 The layout is the AI Studio course notebook's (see SPEC §2): five convolutions, each followed by
 an optional attention layer and then ReLU, three max-pools, and a 1152-2048-2048-classes head.
 """
+import paddle
 import paddle.nn as nn
 
 from ..layers.eca import eca_kernel_size
 from ..layers.factory import create_attention
+from ..layers.gate import ChannelGate
 
 # (in_channels, out_channels, kernel, stride, padding, max-pool after) per conv stage
 STAGES = (
@@ -19,6 +21,9 @@ STAGES = (
 INPUT_SIZE = 128
 FEATURE_SIZE = 3            # spatial size of the last feature map for 128 x 128 input
 NOTEBOOK_ECA_KERNELS = (3, 3, 5, 5, 3)
+# A channel gate g >= 0 (ChannelGate: sigmoid-based) commutes with the ReLU and max-pool that follow it, exactly
+# in floating point: relu(x * g) = relu(x) * g and maxpool(x * g) = maxpool(x) * g.
+COMMUTE_WITH_CHANNEL_GATES = (nn.ReLU, nn.MaxPool2D)
 
 
 def _conv_out(size, kernel, stride, padding):
@@ -72,9 +77,35 @@ class AlexNet(nn.Layer):
         )
 
     def forward(self, x):
-        """x: [N, 3, H, W] with H, W giving a 3 x 3 last feature map (128 px) -> logits [N, classes]."""
+        """x: [N, 3, H, W] with H, W giving a 3 x 3 last feature map (128 px) -> logits [N, classes].
+
+        When traced for export (`ecapaddle.export`, not in dynamic mode) the channel gates multiply the
+        pooled maps (`forward_features(x, gates_after_pooling=True)`); the logits are the same.
+        """
         _check_image_batch(x)
-        return self.classifier(self.features(x).flatten(1))
+        return self.classifier(self.forward_features(x, not paddle.in_dynamic_mode()).flatten(1))
+
+    def forward_features(self, x, gates_after_pooling=False):
+        """The conv stages: images [N, 3, 128, 128] -> features [N, 128, 3, 3].
+
+        gates_after_pooling: apply each channel gate (ECA, SE, ...: a `ChannelGate`, whose weights are >= 0)
+            after the ReLU and max-pool that follow it instead of before them. The gate is still computed
+            from the conv output, and the result is the same bit for bit (see COMMUTE_WITH_CHANNEL_GATES),
+            but the multiply reads and writes a 4.5x smaller map in stages 1 and 2: a pass over the
+            largest maps less, which is what makes ECA cost something through Paddle Inference (issue 15).
+            The gate layers are then not called as layers, so their forward hooks do not run.
+        """
+        if not gates_after_pooling:
+            return self.features(x)
+        gate = None
+        for layer in self.features:
+            if isinstance(layer, ChannelGate):
+                gate = layer.attention(x)                                   # [N, C, 1, 1]
+                continue
+            if gate is not None and not isinstance(layer, COMMUTE_WITH_CHANNEL_GATES):
+                x, gate = x * gate, None
+            x = layer(x)
+        return x if gate is None else x * gate
 
 
 def _check_image_batch(x):
