@@ -5,8 +5,8 @@ On a fixed synthetic batch [batch_size, 3, 128, 128] (model only), for AlexNet a
   with `threads` threads;
 - data-parallel training (AlexNet-ECA) as `train --procs N` does it: `procs` worker processes
   with one thread each, `paddle.DataParallel` over gloo (gradients all-reduced every step), each
-  taking batch_size / procs images of the global batch; img/s = global batch x steps over the
-  wall time of the block;
+  taking batch_size // procs images of the global batch (batch_size when procs divides it); img/s =
+  global batch x steps over the wall time of the block;
 - evaluation (eval mode, no_grad) in dynamic mode and through Paddle Inference (the model exported
   by `ecapaddle.export`, `threads` threads).
 Every repeat runs one block of each measurement in turn, so load drift hits all alike; an ECA
@@ -111,25 +111,24 @@ class DataParallelWorkers:
     """`procs` one-thread processes training AlexNet-ECA together, as `train --procs` does.
 
     The processes form a gloo process group (the environment `paddle.distributed.launch` would set)
-    and wrap the model in `paddle.DataParallel`; each trains on batch_size / procs images per step.
+    and wrap the model in `paddle.DataParallel`; each trains on batch_size // procs images per step.
     Each reads a step count per line on stdin, runs that many training steps and answers with a
-    line; `images_per_second(steps)` starts all at once and times the block until the last answers.
+    line (a checksum of its weights, equal in every process when the gradients are all-reduced);
+    `images_per_second(steps)` starts all at once and times the block until the last answers.
     """
 
     def __init__(self, procs, batch_size, warmup, seed=0):
-        if batch_size % procs:
-            raise ValueError(f"batch_size {batch_size} must be divisible by procs {procs}: each data-parallel "
-                             f"process takes an equal share of the global batch")
         package_parent = str(Path(__file__).resolve().parent.parent)      # this checkout's ecapaddle
         ports = [_free_port() for _ in range(procs + 1)]
         endpoints = [f"127.0.0.1:{port}" for port in ports[1:]]
-        base_env = dict(os.environ, OMP_NUM_THREADS="1", PADDLE_DISTRI_BACKEND="gloo", PADDLE_TRAINERS_NUM=str(procs),
-                        PADDLE_TRAINER_ENDPOINTS=",".join(endpoints), MASTER_ADDR="127.0.0.1",
-                        MASTER_PORT=str(ports[0]),
+        # what paddle.distributed.launch would set for a CPU (gloo) job; GLOG_minloglevel=1 hides its INFO lines
+        base_env = dict(os.environ, OMP_NUM_THREADS="1", GLOG_minloglevel="1", PADDLE_DISTRI_BACKEND="gloo",
+                        PADDLE_TRAINERS_NUM=str(procs), PADDLE_TRAINER_ENDPOINTS=",".join(endpoints),
+                        MASTER_ADDR="127.0.0.1", MASTER_PORT=str(ports[0]),
                         PYTHONPATH=os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")])))
         command = [sys.executable, "-c", "import sys; from ecapaddle.bench import worker; worker(*sys.argv[1:])",
                    str(batch_size // procs), str(warmup), str(seed)]
-        self.batch_size = batch_size
+        self.global_batch = batch_size // procs * procs
         self.procs = [subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                                        env=dict(base_env, PADDLE_TRAINER_ID=str(rank),
                                                 PADDLE_CURRENT_ENDPOINT=endpoints[rank]))
@@ -148,9 +147,8 @@ class DataParallelWorkers:
         for proc in self.procs:
             proc.stdin.write(f"{steps}\n")
             proc.stdin.flush()
-        for proc in self.procs:
-            self._answer(proc)
-        return self.batch_size * steps / (time.perf_counter() - start)
+        self.answers = [self._answer(proc) for proc in self.procs]
+        return self.global_batch * steps / (time.perf_counter() - start)
 
     def close(self):
         for proc in self.procs:
@@ -175,7 +173,7 @@ def worker(batch_size, warmup, seed):
     print("ready", flush=True)
     for line in sys.stdin:
         runner.seconds("train", int(line))
-        print("done", flush=True)
+        print(sum(float(p.abs().sum()) for p in runner.model.parameters()), flush=True)
 
 
 def _check_options(opts):
@@ -200,6 +198,9 @@ def run_benchmark(quick=False, **options):
     _check_options(opts)
     cores = runtime.available_cores()
     opts["threads"], opts["procs"] = opts["threads"] or cores, opts["procs"] or cores
+    if opts["batch_size"] < opts["procs"]:
+        raise ValueError(f"batch_size {opts['batch_size']} is smaller than procs {opts['procs']}: each data-parallel "
+                         f"process needs at least one image of the global batch")
     threads_before = runtime.num_threads()
     runtime.set_num_threads(opts["threads"])
     try:
@@ -241,6 +242,8 @@ def _run(opts):
         median["train_single_process"], median["train_data_parallel"], median["eval_dynamic"],
         median["eval_predictor"], overheads["train_single_process"]["median"], overheads["eval_predictor"]["median"])))
     return {"schema": SCHEMA, "model": OURS, "headline": headline,
+            "data_parallel": {"procs": opts["procs"], "global_batch": workers.global_batch,
+                              "batch_per_process": workers.global_batch // opts["procs"]},
             "ratios": {"predictor_vs_dynamic_eval": median["eval_predictor"] / median["eval_dynamic"],
                        "data_parallel_vs_single_process_train":
                            median["train_data_parallel"] / median["train_single_process"]},
@@ -286,7 +289,11 @@ def main(argv=None):
     parser.add_argument("--quiet", action="store_true", help="no human-readable summary on stderr")
     args = vars(parser.parse_args(argv))
     output, quiet = args.pop("output"), args.pop("quiet")
-    report = run_benchmark(**{k: v for k, v in args.items() if v is not None})
+    try:
+        report = run_benchmark(**{k: v for k, v in args.items() if v is not None})
+    except (ValueError, RuntimeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     text = json.dumps(report, indent=1)
     if output:
         Path(output).write_text(text + "\n")

@@ -70,7 +70,20 @@ def test_paired_overhead_is_eca_time_over_base_time_minus_one():
     assert bench.paired_overhead([100.0, 50.0], [103.0, 50.0]) == pytest.approx([0.03, 0.0])
 
 
+@pytest.mark.slow
+def test_data_parallel_workers_all_reduce_their_gradients():
+    workers = bench.DataParallelWorkers(procs=2, batch_size=4, warmup=1, seed=0)
+    try:
+        assert workers.images_per_second(steps=2) > 0
+        # each process trains on its own random images: only averaged gradients keep the weights equal
+        checksums = [float(answer) for answer in workers.answers]
+    finally:
+        workers.close()
+    assert checksums[0] == checksums[1] and checksums[0] > 0
+
+
 @pytest.mark.parametrize("options, error, message", [
+    (dict(batch_size=2, procs=4), ValueError, "batch_size 2 is smaller than procs 4"),
     (dict(repeats=0), ValueError, "repeats must be a positive int"),
     (dict(procs=1.5), ValueError, "procs must be a positive int"),
     (dict(batchsize=8), TypeError, "unknown benchmark options"),
