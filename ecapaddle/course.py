@@ -183,15 +183,17 @@ def _setup_plots(figure_format, dpi):
 
 
 def _setup_threads(threads):
-    """Set Paddle's CPU thread count: "all" cores (or $ECAPADDLE_THREADS when set), an int, or None (leave it).
+    """Set Paddle's CPU thread count: "all" cores (or $ECAPADDLE_THREADS when set), an int, or None (leave it),
+    and MKL's fast kernels on AMD CPUs (`ecapaddle.runtime.use_fast_mkl`).
 
     Returns the count set, or None when nothing was set (also when this version of `ecapaddle.runtime`
     has no thread setting).
     """
-    if threads is None:
-        return None
     from . import runtime
 
+    runtime.use_fast_mkl()          # before Paddle's first CPU computation (AMD only; 2x in dynamic mode)
+    if threads is None:
+        return None
     if threads == "all" and os.environ.get(THREADS_VARIABLE):
         threads = int(os.environ[THREADS_VARIABLE])
     if threads == "all":

@@ -98,4 +98,38 @@ def test_set_num_threads_keeps_results_and_is_reported():
     finally:
         runtime.set_num_threads(before)
     assert runtime.current_settings() == {"threads": before, "available_cores": runtime.available_cores(),
-                                          "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")}
+                                          "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
+                                          "MKL_DEBUG_CPU_TYPE": os.environ.get("MKL_DEBUG_CPU_TYPE")}
+
+
+@pytest.mark.parametrize("vendor, user_value, expected_value, on", [
+    ("AuthenticAMD", None, "5", True),
+    ("GenuineIntel", None, None, False),                    # MKL's fast path is already the default there
+    ("AuthenticAMD", "0", "0", False),                      # the user's value wins
+])
+def test_use_fast_mkl_sets_the_amd_switch_only_on_amd_and_never_over_the_user(monkeypatch, vendor, user_value,
+                                                                              expected_value, on):
+    monkeypatch.setattr(runtime, "cpu_vendor", lambda: vendor)
+    monkeypatch.delenv("MKL_DEBUG_CPU_TYPE", raising=False)
+    if user_value is not None:
+        monkeypatch.setenv("MKL_DEBUG_CPU_TYPE", user_value)
+    assert runtime.use_fast_mkl() is on
+    assert os.environ.get("MKL_DEBUG_CPU_TYPE") == expected_value
+
+
+def test_cpu_vendor_reads_proc_cpuinfo():
+    if not os.path.exists("/proc/cpuinfo"):
+        pytest.skip("no /proc/cpuinfo")
+    with open("/proc/cpuinfo") as f:
+        expected = next(line.split(":", 1)[1].strip() for line in f if line.startswith("vendor_id"))
+    assert runtime.cpu_vendor() == expected
+
+
+def test_the_cli_and_the_notebooks_switch_mkl_on_before_computing(monkeypatch, tmp_path):
+    from ecapaddle import cli, course
+
+    calls = []
+    monkeypatch.setattr(runtime, "use_fast_mkl", lambda: calls.append("mkl") or False)
+    assert cli.main(["make-synthetic", str(tmp_path / "tiny.tar.gz"), "--n-train", "10", "--n-test", "10"]) == 0
+    course.setup("quick", work_dir=tmp_path, threads=None)
+    assert calls == ["mkl", "mkl"]
