@@ -373,6 +373,7 @@ class ModelRunner(DynamicRunner):
         self.model = build_model(name)
         if to_static:
             self.model = paddle.jit.to_static(self.model)
+        self.net = self.model
         self.optimizer = paddle.optimizer.Adam(learning_rate=1e-3, weight_decay=1e-5,
                                                parameters=self.model.parameters())
         self.loss_fn = LabelSmoothingCrossEntropy(0.1)

@@ -21,9 +21,9 @@ STAGES = (
 INPUT_SIZE = 128
 FEATURE_SIZE = 3            # spatial size of the last feature map for 128 x 128 input
 NOTEBOOK_ECA_KERNELS = (3, 3, 5, 5, 3)
-# A channel gate g >= 0 (ChannelGate: sigmoid-based) commutes with the ReLU and max-pool that follow it, exactly
-# in floating point: relu(x * g) = relu(x) * g and maxpool(x * g) = maxpool(x) * g.
-COMMUTE_WITH_CHANNEL_GATES = (nn.ReLU, nn.MaxPool2D)
+# A channel gate g >= 0 (ChannelGate: sigmoid-based) commutes with ReLU and max-pooling, and these two with each
+# other, exactly in floating point: relu(x * g) = relu(x) * g, maxpool(x * g) = maxpool(x) * g and
+# maxpool(relu(x)) = relu(maxpool(x)) (all monotone, per channel).
 
 
 def _conv_out(size, kernel, stride, padding):
@@ -88,24 +88,33 @@ class AlexNet(nn.Layer):
     def forward_features(self, x, gates_after_pooling=False):
         """The conv stages: images [N, 3, 128, 128] -> features [N, 128, 3, 3].
 
-        gates_after_pooling: apply each channel gate (ECA, SE, ...: a `ChannelGate`, whose weights are >= 0)
-            after the ReLU and max-pool that follow it instead of before them. The gate is still computed
-            from the conv output, and the result is the same bit for bit (see COMMUTE_WITH_CHANNEL_GATES),
-            but the multiply reads and writes a 4.5x smaller map in stages 1 and 2: a pass over the
-            largest maps less, which is what makes ECA cost something through Paddle Inference (issue 15).
-            The gate layers are then not called as layers, so their forward hooks do not run.
+        gates_after_pooling: run each stage "conv, channel gate, ReLU, max-pool" as "conv, max-pool,
+            gate multiply, ReLU" (the gate, any `ChannelGate` such as ECA or SE, still computed from the conv
+            output). The result is the same bit for bit (the note on commuting at the top of this file), but
+            the multiply and the ReLU read and write the 4.5x smaller pooled map in stages 1 and 2, and Paddle
+            Inference fuses them into one oneDNN op (issue 15). The gate layers are then not called as
+            layers, so their forward hooks do not run.
         """
         if not gates_after_pooling:
             return self.features(x)
-        gate = None
+        gate = relu = None
         for layer in self.features:
             if isinstance(layer, ChannelGate):
                 gate = layer.attention(x)                                   # [N, C, 1, 1]
-                continue
-            if gate is not None and not isinstance(layer, COMMUTE_WITH_CHANNEL_GATES):
-                x, gate = x * gate, None
-            x = layer(x)
-        return x if gate is None else x * gate
+            elif gate is not None and isinstance(layer, nn.ReLU):
+                relu = layer                                                # after the gate multiply
+            elif gate is not None and isinstance(layer, nn.MaxPool2D):
+                x = layer(x)                                                # before the gate multiply
+            else:
+                x, gate, relu = _apply_gate(x, gate, relu), None, None
+                x = layer(x)
+        return _apply_gate(x, gate, relu)
+
+
+def _apply_gate(x, gate, relu):
+    """relu(x * gate), leaving out what is None."""
+    x = x if gate is None else x * gate
+    return x if relu is None else relu(x)
 
 
 def _check_image_batch(x):
