@@ -15,7 +15,7 @@ import paddle
 
 from .engine.evaluate import evaluate, evaluate_logits
 from .export import create_predictor, export_model, predict_images, run_predictor
-from .runtime import available_cores, num_threads
+from .runtime import available_cores, num_threads, threads_restored
 
 # the engine's per-epoch validation uses the predictor from this many images on: exporting AlexNet-ECA and
 # creating the predictor took about 2 s, against about 150 s (dynamic) vs 35 s (predictor) for 5,000
@@ -41,8 +41,10 @@ def exported_predictor(model, input_shape, threads=None):
         model: a paddle.nn.Layer; exported in eval mode, its own mode is left unchanged.
         input_shape: [N, C, H, W] of its input, None for a free axis (e.g. (None, 3, 128, 128)).
         threads: CPU math threads of the predictor; None = every core this process may use.
+
+    This process's own thread count is set again afterwards (`ecapaddle.runtime.threads_restored`).
     """
-    with tempfile.TemporaryDirectory(prefix="ecapaddle-predictor-") as directory:
+    with threads_restored(), tempfile.TemporaryDirectory(prefix="ecapaddle-predictor-") as directory:
         prefix = os.path.join(directory, "model")
         export_model(model, prefix, input_shape=input_shape)
         yield create_predictor(prefix, cpu_threads=threads or available_cores())
@@ -84,7 +86,7 @@ def evaluate_auto(model, dataset, amp=False, **kwargs):
 def predict_images_with_predictor(model, image_paths, class_names, topk=5, size=128, threads=None):
     """`ecapaddle.predict_images` for a Layer, run through a CPU predictor with `threads` threads
     (None = every available core); returns [[(class_name, probability), ...] per image]."""
-    with tempfile.TemporaryDirectory(prefix="ecapaddle-predictor-") as directory:
+    with threads_restored(), tempfile.TemporaryDirectory(prefix="ecapaddle-predictor-") as directory:
         prefix = os.path.join(directory, "model")
         export_model(model, prefix, input_shape=(None, 3, size, size))
         return predict_images(prefix, image_paths, class_names, topk=topk, size=size,

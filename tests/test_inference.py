@@ -5,6 +5,7 @@ import pytest
 from PIL import Image
 
 import ecapaddle.inference
+from ecapaddle import runtime
 from ecapaddle import (CIFAR10_CLASSES, TrainConfig, create, evaluate, load_cifar10, make_synthetic_cifar10,
                        predict_images, train)
 from ecapaddle.export import run_predictor
@@ -119,3 +120,16 @@ def test_final_test_evaluation_goes_through_the_predictor_too(monkeypatch):
 def test_evaluate_auto_stays_dynamic_below_the_threshold(model, dataset):
     assert len(dataset) < ecapaddle.inference.PREDICTOR_MIN_IMAGES
     assert evaluate_auto(model, dataset, batch_size=4)["loss"] == evaluate(model, dataset, batch_size=4)["loss"]
+
+
+def test_predictor_evaluation_sets_this_process_thread_count_again(model, dataset, monkeypatch):
+    # a predictor run leaves dynamic mode slower until the thread count is set again (runtime.threads_restored)
+    before = runtime.num_threads()
+    set_threads, calls = runtime.set_num_threads, []
+    try:
+        set_threads(2)
+        monkeypatch.setattr(runtime, "set_num_threads", lambda n: calls.append(n) or set_threads(n))
+        evaluate_with_predictor(model, dataset, batch_size=4, threads=1)
+        assert calls == [2]
+    finally:
+        set_threads(before)
