@@ -39,7 +39,7 @@ MODELS = {BASE: AlexNet, OURS: AlexNetECA}
 INPUT_SIZE = 128
 HEADLINE_KEYS = ("train_img_s_single_process", "train_img_s_data_parallel", "eval_img_s_dynamic",
                  "eval_img_s_predictor", "eca_overhead_train", "eca_overhead_eval_predictor")
-DEFAULTS = dict(batch_size=64, repeats=5, steps=5, warmup=2, threads=None, procs=None, seed=0)
+DEFAULTS = dict(batch_size=64, repeats=9, steps=5, warmup=2, threads=None, procs=None, seed=0)
 QUICK = dict(batch_size=2, repeats=2, steps=1, warmup=1, procs=2)
 
 
