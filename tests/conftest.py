@@ -13,16 +13,19 @@ def _seed():
     np.random.seed(0)
 
 
+MKL_SWITCH_AT_START = os.environ.get("MKL_DEBUG_CPU_TYPE")
+
+
 @pytest.fixture(autouse=True)
-def _mkl_switch_unchanged():
-    """`cli.main` and `course.setup` set MKL_DEBUG_CPU_TYPE on AMD CPUs (runtime.use_fast_mkl); undo it after
-    each test, or the child processes of later tests would run other MKL kernels than this process."""
-    value = os.environ.get("MKL_DEBUG_CPU_TYPE")
+def _mkl_switch_as_at_start():
+    """`cli.main` and `course.setup` set MKL_DEBUG_CPU_TYPE on AMD CPUs (runtime.use_fast_mkl), also from
+    module-scoped fixtures; reset it after every test, or the child processes of later tests would run other
+    MKL kernels than this process, whose MKL started without it."""
     yield
-    if value is None:
+    if MKL_SWITCH_AT_START is None:
         os.environ.pop("MKL_DEBUG_CPU_TYPE", None)
     else:
-        os.environ["MKL_DEBUG_CPU_TYPE"] = value
+        os.environ["MKL_DEBUG_CPU_TYPE"] = MKL_SWITCH_AT_START
 
 
 def pytest_configure(config):

@@ -195,6 +195,16 @@ def test_a_crash_before_the_rename_keeps_the_previous_checkpoint(tmp_path, monke
 
 
 def test_ctrl_c_while_the_pointers_switch_is_delivered_after_both(tmp_path, monkeypatch):
+    # Ctrl-C must raise KeyboardInterrupt here even when pytest was started in the background of a
+    # non-interactive shell, which starts it with SIGINT ignored
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        check_ctrl_c_while_the_pointers_switch(tmp_path, monkeypatch)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def check_ctrl_c_while_the_pointers_switch(tmp_path, monkeypatch):
     model, optimizer, prefix = saved(tmp_path, epoch=1)
     real_replace, replaced = os.replace, []
 
