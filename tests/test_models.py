@@ -106,14 +106,20 @@ def test_gates_after_pooling_give_the_same_gradients():
         np.testing.assert_allclose(gradients[1][name], grad, rtol=1e-4, atol=1e-7, err_msg=name)
 
 
-def test_the_exported_graph_applies_the_gates_after_pooling_and_dynamic_mode_in_place(tmp_path):
+def test_gates_go_after_pooling_unless_dynamic_mode_has_hooks_on_them(tmp_path, monkeypatch):
     model = AlexNetECA()
-    gate_layer_calls = []
+    model.eval()
+    images = paddle.randn([1, 3, 128, 128])
+    layer_calls = []
+    forward = ECA.forward
+    monkeypatch.setattr(ECA, "forward", lambda layer, x: layer_calls.append("call") or forward(layer, x))
+    model(images)
+    assert layer_calls == []                                    # no hooks: gates after pooling
+    hooked = []
     for layer in model.features:
         if isinstance(layer, ECA):
-            layer.register_forward_post_hook(lambda layer, inputs, output: gate_layer_calls.append(layer))
+            layer.register_forward_post_hook(lambda layer, inputs, output: hooked.append(layer))
     export_model(model, tmp_path / "model")
-    assert gate_layer_calls == []                               # traced through forward_features(x, True)
-    model.eval()
-    model(paddle.randn([1, 3, 128, 128]))
-    assert len(gate_layer_calls) == 5                           # dynamic mode calls the layers: hooks see them
+    assert hooked == [] and layer_calls == []                   # export: gates after pooling, hooks or not
+    model(images)
+    assert len(hooked) == len(layer_calls) == 5                 # dynamic mode with hooks: the layers in place

@@ -79,11 +79,17 @@ class AlexNet(nn.Layer):
     def forward(self, x):
         """x: [N, 3, H, W] with H, W giving a 3 x 3 last feature map (128 px) -> logits [N, classes].
 
-        When traced for export (`ecapaddle.export`, not in dynamic mode) the channel gates multiply the
-        pooled maps (`forward_features(x, gates_after_pooling=True)`); the logits are the same.
+        The channel gates multiply the pooled maps (`forward_features(x, gates_after_pooling=True)`: the
+        same logits, less memory traffic) except in dynamic mode while a gate layer has forward hooks
+        (as `ecapaddle.gates` and `ecapaddle.plots` register): the layers are then called in place.
         """
         _check_image_batch(x)
-        return self.classifier(self.forward_features(x, not paddle.in_dynamic_mode()).flatten(1))
+        after = not paddle.in_dynamic_mode() or not self._gate_layers_hooked()
+        return self.classifier(self.forward_features(x, gates_after_pooling=after).flatten(1))
+
+    def _gate_layers_hooked(self):
+        return any(layer._forward_pre_hooks or layer._forward_post_hooks
+                   for layer in self.features if isinstance(layer, ChannelGate))
 
     def forward_features(self, x, gates_after_pooling=False):
         """The conv stages: images [N, 3, 128, 128] -> features [N, 128, 3, 3].
