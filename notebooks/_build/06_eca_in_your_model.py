@@ -174,13 +174,14 @@ print("predictor vs dynamic: max |difference| =", f"{np.abs(predicted - dynamic)
 # ECA's arithmetic is negligible, but it reads the whole feature map once to pool it and once more to multiply
 # it by the gates, and on the large early maps those passes cost time. Because every gate is positive, the
 # multiply commutes with the ReLU and the max-pool that follow it in AlexNet (relu(x·g) = relu(x)·g,
-# maxpool(x·g) = maxpool(x)·g, exactly in floating point). So the exported AlexNet runs each stage as
-# conv → max-pool → gate multiply → ReLU instead of conv → gate → ReLU → max-pool: the multiply and the ReLU then
-# touch a 4.5× smaller map, and Paddle Inference fuses them into one oneDNN op. Same numbers, less memory
-# traffic (`AlexNet.forward_features`; the benchmark measured the effect, printed below when the repository's
-# `benchmarks/` folder is next to this notebook).
+# maxpool(x·g) = maxpool(x)·g, exactly in floating point). So `ecapaddle`'s AlexNet runs each stage as
+# conv → max-pool → gate multiply → ReLU instead of conv → gate → ReLU → max-pool (in dynamic mode too, except
+# while hooks are registered on the gate layers): the multiply and the ReLU then touch a 4.5× smaller map, and
+# Paddle Inference fuses them into one oneDNN op. Same numbers, less memory traffic (`AlexNet.forward_features`;
+# the benchmark measured the effect, printed below when the repository's `benchmarks/` folder is next to this
+# notebook).
 #
-# 因为门控值都是正数，乘法可以与其后的 ReLU、最大池化交换顺序，结果逐位相同；导出的 AlexNet 因此先池化再乘门控，
+# 因为门控值都是正数，乘法可以与其后的 ReLU、最大池化交换顺序，结果逐位相同；ecapaddle 的 AlexNet 因此先池化再乘门控，
 # 乘法与 ReLU 只作用在小 4.5 倍的特征图上，并被 Paddle Inference 融合成一个 oneDNN 算子。
 
 # %%
@@ -281,8 +282,8 @@ course.check(small_net_extra, count_parameters(net) - before,
 # - It costs k parameters per layer: tens of parameters for a whole ResNet-18, against tens of thousands for SE
 #   (section 1 counts both).
 # - A model with ECA trains, exports (`paddle.jit.save`) and runs under Paddle Inference like any other; in the
-#   exported AlexNet the gates multiply the pooled maps (exact, since gates are positive), which removes most of
-#   ECA's inference cost.
+#   AlexNet of `ecapaddle` the gates multiply the pooled maps (exact, since gates are positive), which removes most
+#   of ECA's cost.
 #
 # **本节小结：** `add_attention(model, "eca")` 按论文的位置把 ECA 加进 `paddle.vision.models` 的网络（ResNet：
 # 残差块最后一个 BatchNorm 之后、相加之前；MobileNetV2：投影 BatchNorm 之后），`where=` 参数可用于任何其他模型。
