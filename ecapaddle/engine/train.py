@@ -28,7 +28,7 @@ from ..losses import LabelSmoothingCrossEntropy
 from ..utils import count_parameters, seed_everything
 from .checkpoint import (atomic_write_bytes, checkpoint_exists, load_checkpoint, prepare_run_dir,
                          read_checkpoint_meta, save_checkpoint, write_json)
-from .evaluate import bars_wanted, check_labels
+from .evaluate import bars_wanted, check_labels, per_class_accuracy
 from .history import environment_info, new_history, save_history
 
 # config fields that may change when a run is resumed (they do not change the numbers)
@@ -397,18 +397,37 @@ class _Run:
         self.say(f"test ({result['n']} images): final weights acc {result['final']['acc']:.4f}"
                  + (f", best-on-validation weights (epoch {best['epoch']}) acc {best['acc']:.4f}" if best else ""))
 
+    def validate(self):
+        """Loss, accuracy, per-class accuracy, confusion, img/s and n of the whole validation set.
+
+        On CPU from 1,000 images on through a Paddle Inference predictor (`ecapaddle.inference.evaluate_auto`).
+        With several processes each evaluates every world-th image and the loss sums, image counts and
+        confusion matrices are added over the processes, so every process gets the same numbers.
+        """
+        kwargs = dict(batch_size=self.config.eval_batch_size or self.config.batch_size, loss_fn=self.criterion,
+                      num_workers=self.config.num_workers, amp=self.amp, progress=self.bars)
+        if self.world == 1 or len(self.val_set) < self.world:
+            return evaluate_auto(self.model, self.val_set, **kwargs)
+        share = paddle.io.Subset(self.val_set, list(range(self.rank, len(self.val_set), self.world)))
+        local = evaluate_auto(self.model, share, **kwargs)
+        confusion = np.asarray(local["confusion"], dtype="float64")
+        sums = paddle.to_tensor(np.concatenate([confusion.ravel(), [local["loss"] * local["n"], local["n"]]]))
+        dist.all_reduce(sums)
+        seconds = paddle.to_tensor([local["n"] / local["img_s"]], dtype="float64")
+        dist.all_reduce(seconds, op=dist.ReduceOp.MAX)              # the slowest process sets the pace
+        sums = sums.numpy()
+        confusion, loss_sum, n = sums[:-2].reshape(confusion.shape).round().astype(np.int64), sums[-2], int(sums[-1])
+        return {"loss": float(loss_sum / n), "acc": float(np.trace(confusion) / n),
+                "per_class_acc": per_class_accuracy(confusion), "confusion": confusion.tolist(),
+                "img_s": n / float(seconds.numpy()[0]), "n": n}
+
     def run_epoch(self, epoch):
         start = time.perf_counter()
         seed_everything(epoch_seed(self.config.seed, epoch, self.rank))
         self.sampler.set_epoch(epoch_seed(self.config.seed, epoch))   # same order in every process
         lr = self.optimizer.get_lr()
         train_loss, train_acc, train_img_s = self.train_epoch(epoch)
-        # every process evaluates the whole validation set: simple, and identical numbers everywhere;
-        # on CPU from 1,000 images on through a Paddle Inference predictor (ecapaddle.inference.evaluate_auto)
-        val = evaluate_auto(self.model, self.val_set,
-                            batch_size=self.config.eval_batch_size or self.config.batch_size,
-                            loss_fn=self.criterion, num_workers=self.config.num_workers, amp=self.amp,
-                            progress=self.bars)
+        val = self.validate()
         record = {"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
                   "val_loss": val["loss"], "val_acc": val["acc"], "lr": lr,
                   "time_s": time.perf_counter() - start, "train_img_s": train_img_s,
