@@ -128,8 +128,11 @@ def test_cpu_vendor_reads_proc_cpuinfo():
 def test_the_cli_and_the_notebooks_switch_mkl_on_before_computing(monkeypatch, tmp_path):
     from ecapaddle import cli, course
 
-    calls = []
+    calls, before = [], runtime.num_threads()
     monkeypatch.setattr(runtime, "use_fast_mkl", lambda: calls.append("mkl") or False)
-    assert cli.main(["make-synthetic", str(tmp_path / "tiny.tar.gz"), "--n-train", "10", "--n-test", "10"]) == 0
-    course.setup("quick", work_dir=tmp_path, threads=None)
+    try:
+        assert cli.main(["make-synthetic", str(tmp_path / "tiny.tar.gz"), "--n-train", "10", "--n-test", "10"]) == 0
+        course.setup("quick", work_dir=tmp_path, threads=None)
+    finally:
+        runtime.set_num_threads(before)     # cli.main gave Paddle every core; later tests expect the count before
     assert calls == ["mkl", "mkl"]
