@@ -202,8 +202,9 @@ GATE_PLACEMENTS = {"gates_in_place": False, "gates_after_pooling": True}
 
 class GatePlacementAlexNetECA(AlexNetECA):
     """AlexNet-ECA whose gates multiply the conv output (in place, before ReLU and max-pool: the package's
-    dynamic mode) or the pooled map (after them: the package's export) in every mode, so that both forms
-    can be timed in dynamic mode and through Paddle Inference (`AlexNet.forward_features`)."""
+    form while hooks are registered on the gate layers) or the pooled map (after them: the package's default)
+    in every mode, so that both forms can be timed in dynamic mode and through Paddle Inference
+    (`AlexNet.forward_features`)."""
 
     def __init__(self, num_classes, gates_after_pooling):
         super().__init__(num_classes)

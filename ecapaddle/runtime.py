@@ -48,16 +48,21 @@ def use_all_cores():
     return set_num_threads(available_cores())
 
 
-def cpu_vendor():
-    """The CPU vendor id from /proc/cpuinfo ("AuthenticAMD", "GenuineIntel", ...); "" when unknown."""
+def cpuinfo_field(name):
+    """The first value of the field `name` in /proc/cpuinfo ("vendor_id", "model name", ...); None when absent."""
     try:
-        with open("/proc/cpuinfo") as f:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
             for line in f:
-                if line.startswith("vendor_id"):
+                if line.startswith(name):
                     return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return ""
+    return None
+
+
+def cpu_vendor():
+    """The CPU vendor id from /proc/cpuinfo ("AuthenticAMD", "GenuineIntel", ...); "" when unknown."""
+    return cpuinfo_field("vendor_id") or ""
 
 
 def use_fast_mkl():
@@ -67,9 +72,9 @@ def use_fast_mkl():
     takes a slow generic path on CPUs not made by Intel. On the project's 2-core AMD EPYC the switch made
     AlexNet-ECA training and evaluation in dynamic mode 2x faster (1 thread; benchmarks/README.md). MKL
     reads it at its first call, so this must run before Paddle computes anything on the CPU in this
-    process (the CLI, `ecapaddle.course.setup` and the benchmark call it first). Nothing is changed on
-    other CPUs or when MKL_DEBUG_CPU_TYPE is already set (the user's value wins). Paddle Inference uses
-    oneDNN and does not need it.
+    process (`cli.main`, which also runs the benchmark, and `ecapaddle.course.setup` call it first).
+    Nothing is changed on other CPUs or when MKL_DEBUG_CPU_TYPE is already set (the user's value wins).
+    Paddle Inference uses oneDNN and does not need it.
     """
     name, value = MKL_AMD_SWITCH
     if name not in os.environ and cpu_vendor() == "AuthenticAMD":
@@ -84,7 +89,7 @@ def num_threads():
 
 @contextlib.contextmanager
 def threads_restored():
-    """Set this process's thread count again on exit (`set_num_threads(num_threads())`).
+    """On exit, set this process's thread count again to the one set by `set_num_threads` (if any).
 
     Running a Paddle Inference predictor changes the OpenMP/MKL state of the calling thread: afterwards
     dynamic-mode training with 2 threads ran about 30 % slower on the project's 2-core AMD EPYC until
@@ -100,4 +105,5 @@ def threads_restored():
 def current_settings():
     """The thread settings of this process, for run and benchmark reports."""
     return {"threads": num_threads(), "available_cores": available_cores(),
-            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"), "MKL_DEBUG_CPU_TYPE": os.environ.get("MKL_DEBUG_CPU_TYPE")}
+            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
+            "MKL_DEBUG_CPU_TYPE": os.environ.get("MKL_DEBUG_CPU_TYPE")}

@@ -29,7 +29,7 @@ import platform
 import paddle
 
 from .._version import __version__
-from ..runtime import available_cores, num_threads
+from ..runtime import available_cores, cpuinfo_field, num_threads
 from .checkpoint import read_json, write_json
 
 FORMAT_VERSION = 1
@@ -47,14 +47,7 @@ class HistoryError(ValueError):
 
 
 def _cpu_model():
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or None
+    return cpuinfo_field("model name") or platform.processor() or None
 
 
 def environment_info(world_size=1):

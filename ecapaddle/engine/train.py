@@ -365,6 +365,11 @@ class _Run:
                  f"lr {lr:.2e}, {seen * self.world / (now - line['time']):.0f} img/s")
         line.update(loss=sums["loss"], seen=sums["seen"], time=now)
 
+    def _evaluation_options(self):
+        """The options of `evaluate_auto` for the validation and test sets."""
+        return dict(batch_size=self.config.eval_batch_size or self.config.batch_size, loss_fn=self.criterion,
+                    num_workers=self.config.num_workers, amp=self.amp, progress=self.bars)
+
     def test(self, test_set):
         """Evaluate the final weights (and the best-on-validation ones) once on `test_set`, through Paddle
         Inference on CPU like the validation (`evaluate_auto`).
@@ -373,8 +378,7 @@ class _Run:
         index [N] (item indices in the test split), label, pred [N] and top5_class, top5_prob [N, 5]
         (float16), small enough to commit (about 150 kB for 10,000 images).
         """
-        kwargs = dict(batch_size=self.config.eval_batch_size or self.config.batch_size, loss_fn=self.criterion,
-                      num_workers=self.config.num_workers, amp=self.amp, progress=self.bars)
+        kwargs = self._evaluation_options()
         final = evaluate_auto(self.model, test_set, keep_probs=True, **kwargs)
         result = {"n": final["n"], "final": _summary(final), "best": None}
         best_epoch = self.history["best"]["epoch"]
@@ -404,8 +408,7 @@ class _Run:
         With several processes each evaluates every world-th image and the loss sums, image counts and
         confusion matrices are added over the processes, so every process gets the same numbers.
         """
-        kwargs = dict(batch_size=self.config.eval_batch_size or self.config.batch_size, loss_fn=self.criterion,
-                      num_workers=self.config.num_workers, amp=self.amp, progress=self.bars)
+        kwargs = self._evaluation_options()
         if self.world == 1 or len(self.val_set) < self.world:
             return evaluate_auto(self.model, self.val_set, **kwargs)
         share = paddle.io.Subset(self.val_set, list(range(self.rank, len(self.val_set), self.world)))
