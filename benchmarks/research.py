@@ -44,6 +44,7 @@ from ecapaddle import runtime  # noqa: E402
 from ecapaddle.data import load_cifar10, make_synthetic_cifar10  # noqa: E402
 from ecapaddle.data.transforms import build_transforms  # noqa: E402
 from ecapaddle.bench import DynamicRunner  # noqa: E402
+from ecapaddle.cli import positive_int  # noqa: E402
 from ecapaddle.export import create_predictor, export_model, run_predictor  # noqa: E402
 from ecapaddle.layers import ECA  # noqa: E402
 from ecapaddle.losses import LabelSmoothingCrossEntropy  # noqa: E402
@@ -280,26 +281,17 @@ def _inside_eca(model, layer):
     return any(isinstance(parent, ECA) and layer in parent.sublayers() for parent in model.sublayers())
 
 
-def cpu_info(path="/proc/cpuinfo"):
+SIMD_FLAGS = {"avx2", "fma", "avx512f", "avx512_bf16", "avx512_fp16", "amx_tile"}
+
+
+def cpu_info():
     """CPU model, vendor, nominal clock (GHz), usable cores and the SIMD flags that set the peak."""
-    fields, flags = {}, set()
-    try:
-        with open(path) as f:
-            for line in f:
-                key, _, value = line.partition(":")
-                key = key.strip()
-                if key in ("model name", "vendor_id", "cpu MHz", "cpu family", "model") and key not in fields:
-                    fields[key] = value.strip()
-                elif key == "flags" and not flags:
-                    flags = set(value.split())
-    except OSError:
-        pass
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    mhz = float(fields["cpu MHz"]) if "cpu MHz" in fields else None
-    return {"model": fields.get("model name", platform.processor()), "vendor": fields.get("vendor_id"),
-            "family_model": f"{fields.get('cpu family')}/{fields.get('model')}", "cores": cores,
-            "ghz": round(mhz / 1000, 3) if mhz else None,
-            "simd": sorted(f for f in flags if f in ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_fp16", "amx_tile"))}
+    field = runtime.cpuinfo_field
+    mhz = field("cpu MHz")
+    return {"model": field("model name") or platform.processor(), "vendor": field("vendor_id"),
+            "family_model": f"{field('cpu family')}/{field('model')}", "cores": runtime.available_cores(),
+            "ghz": round(float(mhz) / 1000, 3) if mhz else None,
+            "simd": sorted(SIMD_FLAGS.intersection((field("flags") or "").split()))}
 
 
 def fp32_flops_per_cycle(info):
@@ -460,7 +452,7 @@ def summarize_ratios(raw, modes):
 def measure_runtime_settings(opts):
     """AlexNet-ECA with each in-process switch flipped, interleaved with the current settings."""
     cores = cpu_info()["cores"]
-    threads = opts["threads"] or int(os.environ.get("OMP_NUM_THREADS") or 1)
+    threads = opts["threads"] or runtime.num_threads()
     base_args = (OURS, opts["batch_size"], opts["input_size"])
     current = ModelRunner(*base_args, to_static=opts["to_static"], seed=opts["seed"], clock=opts["clock"])
 
@@ -514,7 +506,7 @@ class PredictorRunner:
 
 def measure_predictor(opts, flops, peak):
     """Inference through paddle.inference (exported static graph, oneDNN) vs dynamic mode, interleaved."""
-    threads = opts["threads"] or int(os.environ.get("OMP_NUM_THREADS") or 1)
+    threads = opts["threads"] or runtime.num_threads()
     runners, errors = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
         for m in opts["models"]:
@@ -895,15 +887,15 @@ def run_benchmark(**options):
     opts.update(options)
     opts["models"], opts["modes"] = tuple(opts["models"]), tuple(opts["modes"])
     _check_options(opts)
-    process_threads = int(os.environ.get("OMP_NUM_THREADS") or 1)    # Paddle's thread count at start-up
+    threads = opts["threads"] or runtime.num_threads()
     onednn_before = any(paddle.get_flags(onednn_flags()).values())
-    runtime.set_num_threads(opts["threads"] or process_threads)
-    set_onednn(opts["onednn"])
-    try:
-        return _run(opts, opts["threads"] or process_threads)
-    finally:                                            # leave the calling process as it was
-        runtime.set_num_threads(process_threads)
-        set_onednn(onednn_before)
+    with runtime.threads_restored():                    # leave the calling process as it was
+        runtime.set_num_threads(threads)
+        set_onednn(opts["onednn"])
+        try:
+            return _run(opts, threads)
+        finally:
+            set_onednn(onednn_before)
 
 
 def onednn_flags():
@@ -1014,25 +1006,18 @@ def format_summary(report):
     return "\n".join(lines)
 
 
-def _positive_int(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
-
-
 def add_arguments(parser):
     """Add the benchmark's options to an argparse parser (names map onto `run_benchmark`)."""
     d = DEFAULTS
     parser.add_argument("--quick", action="store_true", help=f"seconds-long smoke run: {QUICK}")
-    parser.add_argument("--batch-size", type=_positive_int, help=f"default {d['batch_size']}")
-    parser.add_argument("--input-size", type=_positive_int, help=f"pixels per side, default {d['input_size']}")
-    parser.add_argument("--repeats", type=_positive_int, help=f"interleaved timed repeats, default {d['repeats']}")
-    parser.add_argument("--steps", type=_positive_int, help=f"steps per timed repeat, default {d['steps']}")
+    parser.add_argument("--batch-size", type=positive_int, help=f"default {d['batch_size']}")
+    parser.add_argument("--input-size", type=positive_int, help=f"pixels per side, default {d['input_size']}")
+    parser.add_argument("--repeats", type=positive_int, help=f"interleaved timed repeats, default {d['repeats']}")
+    parser.add_argument("--steps", type=positive_int, help=f"steps per timed repeat, default {d['steps']}")
     parser.add_argument("--warmup", type=int, help=f"untimed steps per model and mode, default {d['warmup']}")
     parser.add_argument("--models", nargs="+", help=f"default {' '.join(d['models'])}; also {OURS}:<pool>+<mix>")
     parser.add_argument("--modes", nargs="+", choices=MODES, help="default: train eval")
-    parser.add_argument("--threads", type=_positive_int, help="set the thread count in-process (default: keep)")
+    parser.add_argument("--threads", type=positive_int, help="set the thread count in-process (default: keep)")
     parser.add_argument("--clock", choices=sorted(CLOCKS), help="wall (default) or cpu: process CPU time, robust to "
                         "other processes' load; meaningful with --threads 1")
     parser.add_argument("--onednn", action="store_true", default=None, help="FLAGS_use_mkldnn / FLAGS_use_onednn on")
@@ -1041,17 +1026,17 @@ def add_arguments(parser):
         parser.add_argument(f"--no-{section}", dest=section.replace("-", "_"), action="store_false", default=None,
                             help=f"skip the {section} section")
     for section in ("settings", "eca", "profile"):
-        parser.add_argument(f"--{section}-repeats", type=_positive_int,
+        parser.add_argument(f"--{section}-repeats", type=positive_int,
                             help=f"repeats of the {section} section, default {d[section + '_repeats']}")
-    parser.add_argument("--pipeline-images", type=_positive_int, help=f"default {d['pipeline_images']}")
+    parser.add_argument("--pipeline-images", type=positive_int, help=f"default {d['pipeline_images']}")
     parser.add_argument("--pipeline-workers", type=int, help=f"DataLoader workers, default {d['pipeline_workers']}")
     parser.add_argument("--pipeline-preset", help=f"transform preset, default {d['pipeline_preset']}")
     parser.add_argument("--peak-gflops", type=float, help="fp32 peak to compare with (default: from /proc/cpuinfo)")
     parser.add_argument("--ghz", type=float, help="clock for the computed peak (default: /proc/cpuinfo)")
-    parser.add_argument("--sgemm-size", type=_positive_int, help=f"matmul side for the sgemm roofline, default {d['sgemm_size']}")
+    parser.add_argument("--sgemm-size", type=positive_int, help=f"matmul side for the sgemm roofline, default {d['sgemm_size']}")
     parser.add_argument("--compare-settings", action="store_true", default=None,
                         help="also rerun the model benchmark in subprocesses with start-up settings on/off")
-    parser.add_argument("--compare-rounds", type=_positive_int, help=f"default {d['compare_rounds']}")
+    parser.add_argument("--compare-rounds", type=positive_int, help=f"default {d['compare_rounds']}")
     parser.add_argument("--seed", type=int)
     parser.add_argument("--output", metavar="FILE", help="write the JSON report here (default: stdout)")
     parser.add_argument("--quiet", action="store_true", help="no human-readable summary on stderr")

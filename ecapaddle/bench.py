@@ -8,9 +8,14 @@ On a fixed synthetic batch [batch_size, 3, 128, 128] (model only), for AlexNet a
   taking batch_size // procs images of the global batch (batch_size when procs divides it); img/s =
   global batch x steps over the wall time of the block;
 - evaluation (eval mode, no_grad) in dynamic mode and through Paddle Inference (the model exported
-  by `ecapaddle.export`, `threads` threads).
-Every repeat runs one block of each measurement in turn, so load drift hits all alike; an ECA
-overhead is ECA time / AlexNet time - 1, paired within a repeat, and its median over the repeats.
+  by `ecapaddle.export`, `threads` threads);
+- training in this process with one thread, as each data-parallel worker does: its ECA overhead,
+  steadier than the multi-threaded one on a shared machine, and the split of the data-parallel
+  ratio into the workers' efficiency (their img/s over procs x the one-thread img/s) and the
+  single process's thread scaling (`threads` threads over one).
+Every repeat runs one block of each measurement in turn, so load drift hits all alike, AlexNet and
+AlexNet-ECA in alternating order (AlexNet first in even repeats); an ECA overhead is ECA time /
+AlexNet time - 1, paired within a repeat, and its median over the repeats.
 The research harness (FLOPs, CPU peak, per-layer times, ECA variants, settings sweeps) is
 benchmarks/research.py; the results are in benchmarks/README.md.
 """
@@ -39,7 +44,8 @@ MODELS = {BASE: AlexNet, OURS: AlexNetECA}
 INPUT_SIZE = 128
 HEADLINE_KEYS = ("train_img_s_single_process", "train_img_s_data_parallel", "eval_img_s_dynamic",
                  "eval_img_s_predictor", "eca_overhead_train", "eca_overhead_eval_predictor")
-DEFAULTS = dict(batch_size=64, repeats=9, steps=5, warmup=2, threads=None, procs=None, seed=0)
+# batch 128: the recipes' batch, which `train --procs 2` splits into 64 images per process
+DEFAULTS = dict(batch_size=128, repeats=9, steps=3, warmup=2, threads=None, procs=None, seed=0)
 QUICK = dict(batch_size=2, repeats=2, steps=1, warmup=1, procs=2)
 
 
@@ -202,12 +208,9 @@ def run_benchmark(quick=False, **options):
     if opts["batch_size"] < opts["procs"]:
         raise ValueError(f"batch_size {opts['batch_size']} is smaller than procs {opts['procs']}: each data-parallel "
                          f"process needs at least one image of the global batch")
-    threads_before = runtime.num_threads()
-    runtime.set_num_threads(opts["threads"])
-    try:
+    with runtime.threads_restored():                    # leave the calling process as it was
+        runtime.set_num_threads(opts["threads"])
         return _run(opts)
-    finally:                                            # leave the calling process as it was
-        runtime.set_num_threads(threads_before)
 
 
 def _run(opts):
@@ -215,7 +218,8 @@ def _run(opts):
     load_before = os.getloadavg()
     batch, steps = opts["batch_size"], opts["steps"]
     raw = {"train_single_process": {BASE: [], OURS: []}, "train_data_parallel": {OURS: []},
-           "eval_dynamic": {BASE: [], OURS: []}, "eval_predictor": {BASE: [], OURS: []}}
+           "eval_dynamic": {BASE: [], OURS: []}, "eval_predictor": {BASE: [], OURS: []},
+           "train_single_process_1_thread": {BASE: [], OURS: []}}
     dynamic = {name: DynamicRunner(name, batch, opts["seed"]) for name in MODELS}
     workers = DataParallelWorkers(opts["procs"], batch, opts["warmup"], opts["seed"])
     try:
@@ -225,19 +229,25 @@ def _run(opts):
                 for mode in ("train", "eval"):
                     dynamic[name].seconds(mode, opts["warmup"])
                 predictors[name].seconds(opts["warmup"])
-            for _ in range(opts["repeats"]):
-                for name in MODELS:
+            for repeat in range(opts["repeats"]):
+                order = list(MODELS) if repeat % 2 == 0 else list(MODELS)[::-1]     # neither always goes first
+                for name in order:
                     raw["train_single_process"][name].append(batch * steps / dynamic[name].seconds("train", steps))
                 raw["train_data_parallel"][OURS].append(workers.images_per_second(steps))
-                for name in MODELS:
+                for name in order:
                     raw["eval_dynamic"][name].append(batch * steps / dynamic[name].seconds("eval", steps))
-                for name in MODELS:
+                for name in order:
                     raw["eval_predictor"][name].append(batch * steps / predictors[name].seconds(steps))
+                with runtime.threads_restored():
+                    runtime.set_num_threads(1)
+                    for name in order:
+                        one_thread = batch * steps / dynamic[name].seconds("train", steps)
+                        raw["train_single_process_1_thread"][name].append(one_thread)
     finally:
         workers.close()
     img_s = {kind: {name: summarize(values) for name, values in per_model.items()} for kind, per_model in raw.items()}
-    overheads = {kind: summarize(paired_overhead(raw[kind][OURS], raw[kind][BASE]))
-                 for kind in ("train_single_process", "eval_dynamic", "eval_predictor")}
+    overheads = {kind: summarize(paired_overhead(per_model[OURS], per_model[BASE]))
+                 for kind, per_model in raw.items() if BASE in per_model}
     median = {kind: img_s[kind][OURS]["median"] for kind in raw}
     headline = dict(zip(HEADLINE_KEYS, (
         median["train_single_process"], median["train_data_parallel"], median["eval_dynamic"],
@@ -247,7 +257,11 @@ def _run(opts):
                               "batch_per_process": workers.global_batch // opts["procs"]},
             "ratios": {"predictor_vs_dynamic_eval": median["eval_predictor"] / median["eval_dynamic"],
                        "data_parallel_vs_single_process_train":
-                           median["train_data_parallel"] / median["train_single_process"]},
+                           median["train_data_parallel"] / median["train_single_process"],
+                       "data_parallel_efficiency":
+                           median["train_data_parallel"] / (opts["procs"] * median["train_single_process_1_thread"]),
+                       "single_process_thread_scaling":
+                           median["train_single_process"] / median["train_single_process_1_thread"]},
             "img_s": img_s, "eca_overhead": overheads, "options": opts,
             "environment": {**environment_info(), "load_average_before": [round(v, 2) for v in load_before],
                             "load_average_after": [round(v, 2) for v in os.getloadavg()]},
@@ -268,13 +282,6 @@ def format_summary(report):
     return "\n".join(lines)
 
 
-def _positive_int(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
-
-
 def main(argv=None):
     """`python -m ecapaddle bench`: run, write the JSON to --output (or stdout), summary on stderr."""
     parser = argparse.ArgumentParser(prog="ecapaddle bench", description=__doc__.split("\n")[0])
@@ -284,7 +291,8 @@ def main(argv=None):
                             ("threads", "threads of this process and the predictor (default: all cores)"),
                             ("procs", "data-parallel worker processes (default: one per core)")):
         default = DEFAULTS[name.replace("-", "_")]
-        parser.add_argument(f"--{name}", type=_positive_int, help=f"{help_text}; default {default or 'auto'}")
+        # type=int: run_benchmark rejects values < 1 with a one-line error
+        parser.add_argument(f"--{name}", type=int, help=f"{help_text}; default {default or 'auto'}")
     parser.add_argument("--seed", type=int)
     parser.add_argument("--output", metavar="FILE", help="write the JSON report here (default: stdout)")
     parser.add_argument("--quiet", action="store_true", help="no human-readable summary on stderr")

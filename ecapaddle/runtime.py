@@ -16,6 +16,7 @@ import sys
 _REQUESTED = None if "paddle" in sys.modules else os.environ.get("OMP_NUM_THREADS")
 _threads = None     # the count set here; None = Paddle's own (OMP_NUM_THREADS at its import)
 MKL_AMD_SWITCH = ("MKL_DEBUG_CPU_TYPE", "5")
+CPUINFO = "/proc/cpuinfo"
 
 
 def available_cores():
@@ -49,12 +50,16 @@ def use_all_cores():
 
 
 def cpuinfo_field(name):
-    """The first value of the field `name` in /proc/cpuinfo ("vendor_id", "model name", ...); None when absent."""
+    """The first value of the field `name` in /proc/cpuinfo ("vendor_id", "model name", ...); None when absent.
+
+    The name must match the whole key: "model" does not match "model name".
+    """
     try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
+        with open(CPUINFO, encoding="utf-8") as f:
             for line in f:
-                if line.startswith(name):
-                    return line.split(":", 1)[1].strip()
+                key, _, value = line.partition(":")
+                if key.strip() == name:
+                    return value.strip()
     except OSError:
         pass
     return None
@@ -82,24 +87,33 @@ def use_fast_mkl():
     return os.environ.get(name) == value
 
 
+def _paddles_own_threads():
+    """The thread count Paddle started with: OMP_NUM_THREADS at its import (it sets 1 when unset)."""
+    return int(os.environ.get("OMP_NUM_THREADS") or 1)
+
+
 def num_threads():
     """The thread count of Paddle's CPU kernels in this process."""
-    return _threads if _threads is not None else int(os.environ.get("OMP_NUM_THREADS") or 1)
+    return _threads if _threads is not None else _paddles_own_threads()
 
 
 @contextlib.contextmanager
 def threads_restored():
-    """On exit, set this process's thread count again to the one set by `set_num_threads` (if any).
+    """On exit, set this process's thread count again to the one on entry: the count set by
+    `set_num_threads`, or Paddle's own when none had been set (then only if the block set one).
 
     Running a Paddle Inference predictor changes the OpenMP/MKL state of the calling thread: afterwards
     dynamic-mode training with 2 threads ran about 30 % slower on the project's 2-core AMD EPYC until
     the thread count was set again. Wrap predictor runs in a process that also trains.
     """
+    global _threads
+    threads_before = _threads
     try:
         yield
     finally:
-        if _threads is not None:
-            set_num_threads(_threads)
+        if threads_before is not None or _threads is not None:
+            set_num_threads(threads_before or _paddles_own_threads())
+            _threads = threads_before
 
 
 def current_settings():

@@ -3,7 +3,7 @@ import os
 import numpy as np
 import pytest
 
-import ecapaddle  # noqa: F401  (its clear ImportError when Paddle is missing, before the tests import paddle)
+from ecapaddle import runtime  # first: ecapaddle's clear ImportError when Paddle is missing
 import paddle
 
 
@@ -17,11 +17,14 @@ MKL_SWITCH_AT_START = os.environ.get("MKL_DEBUG_CPU_TYPE")
 
 
 @pytest.fixture(autouse=True)
-def _mkl_switch_as_at_start():
-    """`cli.main` and `course.setup` set MKL_DEBUG_CPU_TYPE on AMD CPUs (runtime.use_fast_mkl), also from
-    module-scoped fixtures; reset it after every test, or the child processes of later tests would run other
-    MKL kernels than this process, whose MKL started without it."""
-    yield
+def _threads_and_mkl_switch_restored():
+    """After every test: Paddle's thread count as the test found it, MKL_DEBUG_CPU_TYPE as at session start.
+
+    `cli.main` and `course.setup` set both (the variable on AMD CPUs: runtime.use_fast_mkl), also from
+    module-scoped fixtures. Left behind, the variable would make later tests' child processes run other MKL
+    kernels than this process, whose MKL started without it."""
+    with runtime.threads_restored():
+        yield
     if MKL_SWITCH_AT_START is None:
         os.environ.pop("MKL_DEBUG_CPU_TYPE", None)
     else:

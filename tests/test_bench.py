@@ -9,7 +9,7 @@ import numpy as np
 import paddle
 import pytest
 
-from ecapaddle import bench
+from ecapaddle import bench, runtime
 from ecapaddle.models import AlexNet, AlexNetECA
 
 RESEARCH_SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "research.py"
@@ -65,6 +65,56 @@ def test_headline_is_computed_from_the_measured_pairs(quick_report):
         headline["eval_img_s_predictor"] / headline["eval_img_s_dynamic"])
 
 
+def test_models_alternate_which_goes_first_and_ratios_come_from_the_medians(monkeypatch):
+    """With stand-in runners (no model is built): the timed blocks' order and the arithmetic of the report."""
+    calls = []
+
+    class Dynamic:
+        def __init__(self, name, batch_size, seed=0):
+            self.name = name
+
+        def seconds(self, mode, steps):
+            calls.append((mode, self.name, runtime.num_threads()))
+            return steps * (2.0 if mode == "train" else 0.5) * (1.02 if self.name == bench.OURS else 1.0)
+
+    class Predictor:
+        def __init__(self, name, batch_size, directory, threads, seed=0):
+            self.name = name
+
+        def seconds(self, steps):
+            calls.append(("predictor", self.name, runtime.num_threads()))
+            return steps * 0.1
+
+    class Workers:
+        def __init__(self, procs, batch_size, warmup, seed=0):
+            self.global_batch = batch_size
+
+        def images_per_second(self, steps):
+            return 6.0
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(bench, "DynamicRunner", Dynamic)
+    monkeypatch.setattr(bench, "PredictorRunner", Predictor)
+    monkeypatch.setattr(bench, "DataParallelWorkers", Workers)
+    report = bench.run_benchmark(batch_size=8, repeats=2, steps=1, warmup=1, threads=2, procs=2)
+    timed = calls[6:]                       # after the warm-up: 2 models x (train, eval, predictor)
+    # 2 threads again after each one-thread block
+    train_order = [name for mode, name, threads in timed if mode == "train" and threads == 2]
+    assert train_order == [bench.BASE, bench.OURS, bench.OURS, bench.BASE]
+    assert [name for mode, name, _ in timed if mode == "predictor"] == [bench.BASE, bench.OURS, bench.OURS, bench.BASE]
+    one_thread_order = [name for mode, name, threads in timed if mode == "train" and threads == 1]
+    assert one_thread_order == [bench.BASE, bench.OURS, bench.OURS, bench.BASE]
+    ratios = report["ratios"]
+    # 8 images in 2.04 s with 2 threads and with 1 (the stand-in ignores threads); 6 img/s over 2 procs
+    assert ratios["single_process_thread_scaling"] == pytest.approx(1.0)
+    assert ratios["data_parallel_efficiency"] == pytest.approx(6.0 / (2 * 8 / 2.04))
+    assert ratios["data_parallel_vs_single_process_train"] == pytest.approx(6.0 / (8 / 2.04))
+    assert report["headline"]["eca_overhead_train"] == pytest.approx(0.02)
+    assert report["eca_overhead"]["train_single_process_1_thread"]["median"] == pytest.approx(0.02)
+
+
 def test_paired_overhead_is_eca_time_over_base_time_minus_one():
     # 100 img/s with ECA against 103 without: ECA takes 1.03x the time
     assert bench.paired_overhead([100.0, 50.0], [103.0, 50.0]) == pytest.approx([0.03, 0.0])
@@ -91,6 +141,11 @@ def test_data_parallel_workers_all_reduce_their_gradients():
 def test_bad_options_raise_clear_errors(options, error, message):
     with pytest.raises(error, match=message):
         bench.run_benchmark(**options)
+
+
+def test_bad_command_line_values_get_one_line(capsys):
+    assert bench.main(["--repeats", "0"]) == 2
+    assert capsys.readouterr().err == "error: repeats must be a positive int, got 0\n"
 
 
 def test_flops_are_paddles_counts_plus_ecas(research):

@@ -228,18 +228,14 @@ def test_quick_dry_run_times_real_steps_without_thread_warning(tmp_path):
 def test_threads_default_to_omp_num_threads_as_the_user_set_it(tmp_path, monkeypatch):
     from ecapaddle import runtime
 
-    before = runtime.num_threads()
-    try:
-        monkeypatch.setattr(runtime, "_REQUESTED", "1")
-        assert main(["make-synthetic", str(tmp_path / "a.tar.gz"), "--n-train", "10", "--n-test", "10"]) == 0
-        assert runtime.num_threads() == 1
-        assert main(["make-synthetic", str(tmp_path / "b.tar.gz"), "--threads", "2", "--n-train", "10"]) == 0
-        assert runtime.num_threads() == 2
-        monkeypatch.setattr(runtime, "_REQUESTED", None)
-        assert main(["make-synthetic", str(tmp_path / "c.tar.gz"), "--n-train", "10", "--n-test", "10"]) == 0
-        assert runtime.num_threads() == available_cores()
-    finally:
-        runtime.set_num_threads(before)
+    monkeypatch.setattr(runtime, "_REQUESTED", "1")
+    assert main(["make-synthetic", str(tmp_path / "a.tar.gz"), "--n-train", "10", "--n-test", "10"]) == 0
+    assert runtime.num_threads() == 1
+    assert main(["make-synthetic", str(tmp_path / "b.tar.gz"), "--threads", "2", "--n-train", "10"]) == 0
+    assert runtime.num_threads() == 2
+    monkeypatch.setattr(runtime, "_REQUESTED", None)
+    assert main(["make-synthetic", str(tmp_path / "c.tar.gz"), "--n-train", "10", "--n-test", "10"]) == 0
+    assert runtime.num_threads() == available_cores()
 
 
 def test_bench_options_reach_the_benchmark(capsys):

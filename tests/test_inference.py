@@ -124,12 +124,8 @@ def test_evaluate_auto_stays_dynamic_below_the_threshold(model, dataset):
 
 def test_predictor_evaluation_sets_this_process_thread_count_again(model, dataset, monkeypatch):
     # a predictor run leaves dynamic mode slower until the thread count is set again (runtime.threads_restored)
-    before = runtime.num_threads()
     set_threads, calls = runtime.set_num_threads, []
-    try:
-        set_threads(2)
-        monkeypatch.setattr(runtime, "set_num_threads", lambda n: calls.append(n) or set_threads(n))
-        evaluate_with_predictor(model, dataset, batch_size=4, threads=1)
-        assert calls == [2]
-    finally:
-        set_threads(before)
+    set_threads(2)
+    monkeypatch.setattr(runtime, "set_num_threads", lambda n: calls.append(n) or set_threads(n))
+    evaluate_with_predictor(model, dataset, batch_size=4, threads=1)
+    assert calls == [2]

@@ -88,18 +88,24 @@ def test_set_num_threads_rejects_bad_values(bad):
 
 
 def test_set_num_threads_keeps_results_and_is_reported():
-    before = runtime.num_threads()
     x = paddle.randn([8, 16])
     expected = (x @ x.T).numpy()
-    try:
-        assert runtime.set_num_threads(2) == 2
-        assert runtime.current_settings()["threads"] == 2
-        assert paddle.allclose(x @ x.T, paddle.to_tensor(expected)).item()
-    finally:
-        runtime.set_num_threads(before)
-    assert runtime.current_settings() == {"threads": before, "available_cores": runtime.available_cores(),
+    assert runtime.set_num_threads(2) == 2
+    assert paddle.allclose(x @ x.T, paddle.to_tensor(expected)).item()
+    assert runtime.current_settings() == {"threads": 2, "available_cores": runtime.available_cores(),
                                           "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
                                           "MKL_DEBUG_CPU_TYPE": os.environ.get("MKL_DEBUG_CPU_TYPE")}
+
+
+def test_threads_restored_sets_the_count_on_entry_again():
+    on_entry = runtime.num_threads()
+    with runtime.threads_restored():
+        runtime.set_num_threads(on_entry + 1)
+    assert runtime.num_threads() == on_entry
+    runtime.set_num_threads(2)
+    with runtime.threads_restored():
+        runtime.set_num_threads(1)
+    assert runtime.num_threads() == 2
 
 
 @pytest.mark.parametrize("vendor, user_value, expected_value, on", [
@@ -125,14 +131,22 @@ def test_cpu_vendor_reads_proc_cpuinfo():
     assert runtime.cpu_vendor() == expected
 
 
+def test_cpuinfo_field_matches_the_whole_key(tmp_path, monkeypatch):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: Some CPU\nmodel\t\t: 17\n\nprocessor\t: 1\nmodel\t\t: 18\n")
+    monkeypatch.setattr(runtime, "CPUINFO", str(cpuinfo))
+    assert runtime.cpuinfo_field("model") == "17"
+    assert runtime.cpuinfo_field("model name") == "Some CPU"
+    assert runtime.cpuinfo_field("cpu MHz") is None
+    monkeypatch.setattr(runtime, "CPUINFO", str(tmp_path / "missing"))
+    assert runtime.cpuinfo_field("model") is None
+
+
 def test_the_cli_and_the_notebooks_switch_mkl_on_before_computing(monkeypatch, tmp_path):
     from ecapaddle import cli, course
 
-    calls, before = [], runtime.num_threads()
+    calls = []
     monkeypatch.setattr(runtime, "use_fast_mkl", lambda: calls.append("mkl") or False)
-    try:
-        assert cli.main(["make-synthetic", str(tmp_path / "tiny.tar.gz"), "--n-train", "10", "--n-test", "10"]) == 0
-        course.setup("quick", work_dir=tmp_path, threads=None)
-    finally:
-        runtime.set_num_threads(before)     # cli.main gave Paddle every core; later tests expect the count before
+    assert cli.main(["make-synthetic", str(tmp_path / "tiny.tar.gz"), "--n-train", "10", "--n-test", "10"]) == 0
+    course.setup("quick", work_dir=tmp_path, threads=None)
     assert calls == ["mkl", "mkl"]
