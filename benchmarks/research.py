@@ -48,7 +48,7 @@ from ecapaddle.cli import positive_int  # noqa: E402
 from ecapaddle.export import create_predictor, export_model, run_predictor  # noqa: E402
 from ecapaddle.layers import ECA  # noqa: E402
 from ecapaddle.losses import LabelSmoothingCrossEntropy  # noqa: E402
-from ecapaddle.models.alexnet import NOTEBOOK_ECA_KERNELS, AlexNet, AlexNetECA, feature_map_size  # noqa: E402
+from ecapaddle.models.alexnet import NOTEBOOK_ECA_KERNELS, ORDERS, AlexNet, AlexNetECA, feature_map_size  # noqa: E402
 
 SCHEMA = "ecapaddle.research/1"
 BASE, OURS, NOTEBOOK = "alexnet", "alexnet_eca", "alexnet_eca_notebook"
@@ -197,38 +197,35 @@ def build_eca(variant, kernel_size):
     return VariantECA(kernel_size, pool, mix)
 
 
-# where AlexNet-ECA multiplies by its gates, in dynamic mode and exported alike (see GatePlacementAlexNetECA)
-GATE_PLACEMENTS = {"gates_in_place": False, "gates_after_pooling": True}
+class OrderedAlexNet(AlexNet):
+    """AlexNet, or AlexNet-ECA (with `eca`), whose conv stages always run in one of `AlexNet.forward_features`'s
+    orders ("layers", "gates_after_pooling", "bias_after_pooling"), whatever the mode, so that each order can be
+    timed in dynamic mode and through Paddle Inference. The package picks the order by mode (`AlexNet.forward`)."""
 
-
-class GatePlacementAlexNetECA(AlexNetECA):
-    """AlexNet-ECA whose gates multiply the conv output (in place, before ReLU and max-pool: the package's
-    form while hooks are registered on the gate layers) or the pooled map (after them: the package's default)
-    in every mode, so that both forms can be timed in dynamic mode and through Paddle Inference
-    (`AlexNet.forward_features`)."""
-
-    def __init__(self, num_classes, gates_after_pooling):
-        super().__init__(num_classes)
-        self.gates_after_pooling = gates_after_pooling
+    def __init__(self, num_classes, order, eca):
+        attention = (lambda channels, stage: ECA(kernel_size=NOTEBOOK_ECA_KERNELS[stage])) if eca else None
+        super().__init__(num_classes, attention=attention)
+        self.order = order
 
     def forward(self, x):
-        return self.classifier(self.forward_features(x, self.gates_after_pooling).flatten(1))
+        return self.classifier(self.forward_features(x, self.order).flatten(1))
 
 
 def build_model(name, num_classes=10):
     """alexnet, alexnet_eca, alexnet_eca_notebook, alexnet_eca:<pool>+<mix> (see VariantECA), or
-    alexnet_eca:gates_in_place / alexnet_eca:gates_after_pooling (see GatePlacementAlexNetECA)."""
+    alexnet:<order> / alexnet_eca:<order> with an order of `AlexNet.forward_features` (see OrderedAlexNet)."""
     if name == BASE:
         return AlexNet(num_classes)
     if name == OURS:
         return AlexNetECA(num_classes)
-    variant = "notebook" if name == NOTEBOOK else name.partition(":")[2] if name.startswith(OURS + ":") else None
-    if variant in GATE_PLACEMENTS:
-        return GatePlacementAlexNetECA(num_classes, GATE_PLACEMENTS[variant])
+    model, _, variant = name.partition(":")
+    if model in (BASE, OURS) and variant in ORDERS:
+        return OrderedAlexNet(num_classes, variant, eca=model == OURS)
+    variant = "notebook" if name == NOTEBOOK else variant if model == OURS else None
     if variant is None or variant not in eca_variant_names():
         raise ValueError(f"unknown model {name!r}; use {BASE}, {OURS}, {NOTEBOOK}, {OURS}:<pool>+<mix> "
-                         f"with <pool>+<mix> one of {eca_variant_names()[2:]}, or {OURS}:<placement> with "
-                         f"<placement> one of {list(GATE_PLACEMENTS)}")
+                         f"with <pool>+<mix> one of {eca_variant_names()[2:]}, or {BASE}:<order> / {OURS}:<order> "
+                         f"with <order> one of {list(ORDERS)}")
     return AlexNet(num_classes, attention=lambda channels, stage: build_eca(variant, NOTEBOOK_ECA_KERNELS[stage]))
 
 
@@ -430,7 +427,7 @@ def measure_models(opts, flops, peak, sgemm):
 
 
 def _flops_key(name):
-    return BASE if name == BASE else OURS
+    return BASE if name.partition(":")[0] == BASE else OURS
 
 
 def summarize_ratios(raw, modes):
@@ -439,8 +436,10 @@ def summarize_ratios(raw, modes):
         if BASE in raw and OURS in raw:
             summary[f"eca_overhead_{mode}"] = _paired_ratio(raw[OURS][mode], raw[BASE][mode])
         for name in raw:
-            if name.startswith(OURS + ":") and BASE in raw:
-                summary[f"eca_overhead_{mode}[{name.partition(':')[2]}]"] = _paired_ratio(raw[name][mode], raw[BASE][mode])
+            variant = name.partition(":")[2]
+            base = f"{BASE}:{variant}" if f"{BASE}:{variant}" in raw else BASE      # the same order's AlexNet
+            if name.startswith(OURS + ":") and base in raw:
+                summary[f"eca_overhead_{mode}[{variant}]"] = _paired_ratio(raw[name][mode], raw[base][mode])
         if NOTEBOOK in raw and OURS in raw:
             # > 1 means ours is faster: notebook-style time / our time
             summary[f"notebook_vs_ours_{mode}"] = summarize([o / n for n, o in zip(raw[NOTEBOOK][mode], raw[OURS][mode])])

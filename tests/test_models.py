@@ -82,28 +82,43 @@ def test_overfits_a_tiny_batch(model_cls):
 
 @pytest.mark.parametrize("build", [AlexNetECA, lambda: AlexNetECA(unit_gate=True), lambda: AlexNet(attention="se"),
                                    lambda: AlexNet(attention="constant_gate"), AlexNet])
-def test_gates_after_pooling_give_the_same_features_bit_for_bit(build):
+def test_every_order_gives_the_same_features(build):
     paddle.seed(0)
     model = build()
     model.eval()
     images = paddle.randn([3, 3, 128, 128])
-    in_place = model.forward_features(images, gates_after_pooling=False)
-    np.testing.assert_array_equal(model.forward_features(images, gates_after_pooling=True).numpy(), in_place.numpy())
-    np.testing.assert_array_equal(model.features(images).numpy(), in_place.numpy())
+    in_layer_order = model.features(images).numpy()
+    np.testing.assert_array_equal(model.forward_features(images, "layers").numpy(), in_layer_order)
+    np.testing.assert_array_equal(model.forward_features(images, "gates_after_pooling").numpy(), in_layer_order)
+    # the gate's mean gets the bias added after averaging: equal up to float rounding
+    np.testing.assert_allclose(model.forward_features(images, "bias_after_pooling").numpy(), in_layer_order,
+                               rtol=1e-5, atol=1e-6)
 
 
-def test_gates_after_pooling_give_the_same_gradients():
+@pytest.mark.parametrize("build", [AlexNet, AlexNetECA])
+@pytest.mark.parametrize("order", ["gates_after_pooling", "bias_after_pooling"])
+def test_every_order_gives_the_same_gradients(build, order):
     paddle.seed(0)
-    model, images, labels = AlexNetECA(dropout=0.0), paddle.randn([4, 3, 128, 128]), paddle.to_tensor([0, 1, 2, 3])
+    model, images, labels = build(dropout=0.0), paddle.randn([4, 3, 128, 128]), paddle.to_tensor([0, 1, 2, 3])
     gradients = []
-    for after in (False, True):
-        loss = paddle.nn.functional.cross_entropy(model.classifier(model.forward_features(images, after).flatten(1)),
+    for each in ("layers", order):
+        loss = paddle.nn.functional.cross_entropy(model.classifier(model.forward_features(images, each).flatten(1)),
                                                   labels)
         loss.backward()
         gradients.append({name: p.grad.numpy().copy() for name, p in model.named_parameters()})
         model.clear_gradients()
     for name, grad in gradients[0].items():
         np.testing.assert_allclose(gradients[1][name], grad, rtol=1e-4, atol=1e-7, err_msg=name)
+
+
+def test_forward_features_rejects_an_unknown_order_and_runs_changed_features_in_layer_order():
+    model = AlexNet()
+    images = paddle.randn([1, 3, 128, 128])
+    with pytest.raises(ValueError, match="order must be one of"):
+        model.forward_features(images, "fastest")
+    model.features[0] = paddle.nn.Sequential(model.features[0])           # a structure the orders do not know
+    np.testing.assert_array_equal(model.forward_features(images, "bias_after_pooling").numpy(),
+                                  model.features(images).numpy())
 
 
 def test_gates_go_after_pooling_unless_dynamic_mode_has_hooks_on_them(tmp_path, monkeypatch):
@@ -115,6 +130,12 @@ def test_gates_go_after_pooling_unless_dynamic_mode_has_hooks_on_them(tmp_path, 
     monkeypatch.setattr(ECA, "forward", lambda layer, x: layer_calls.append("call") or forward(layer, x))
     model(images)
     assert layer_calls == []                                    # no hooks: gates after pooling
+    conv_outputs = []
+    handle = model.features[0].register_forward_post_hook(lambda layer, inputs, output: conv_outputs.append(output))
+    model(images)
+    assert len(conv_outputs) == 1 and len(layer_calls) == 5     # a hook on a conv: every layer in its place
+    handle.remove()
+    layer_calls.clear()
     hooked = []
     for layer in model.features:
         if isinstance(layer, ECA):

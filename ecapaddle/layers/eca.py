@@ -138,7 +138,7 @@ class UnitGateECA(ECA):
         super().__init__(channels, kernel_size, gamma, b, padding)
         self.conv.weight.set_value(paddle.zeros_like(self.conv.weight))
 
-    def attention(self, x):
-        """The channel weights 2 * sigmoid(conv(pool(x))), shape [N, C, 1, ...], in (0, 2)."""
-        return 2.0 * super().attention(x)
+    def attention_from_pooled(self, pooled, ndim):
+        """The channel weights 2 * sigmoid(conv(pooled)), shape [N, C, 1, ...], in (0, 2)."""
+        return 2.0 * super().attention_from_pooled(pooled, ndim)
 

@@ -71,9 +71,12 @@ class ChannelGate(nn.Layer):
     def attention(self, x):
         """The channel weights sigmoid(excite(pool(x))), shape [N, C, 1, ...] (broadcastable to x)."""
         self.check_input(x)
-        logits = self.excite(average_pool(x))                               # [N, C]
+        return self.attention_from_pooled(average_pool(x), x.ndim)
+
+    def attention_from_pooled(self, pooled, ndim):
+        """The channel weights from the spatial means `pooled` [N, C] of a rank-`ndim` input: [N, C, 1, ...]."""
         # 0 copies the batch size: no Python ints from x.shape, so exported graphs keep it dynamic
-        return F.sigmoid(logits).reshape([0, -1] + [1] * (x.ndim - 2))      # [N, C, 1, ...]
+        return F.sigmoid(self.excite(pooled)).reshape([0, -1] + [1] * (ndim - 2))
 
     def forward(self, x):
         return x * self.attention(x)

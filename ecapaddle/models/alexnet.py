@@ -5,10 +5,11 @@ an optional attention layer and then ReLU, three max-pools, and a 1152-2048-2048
 """
 import paddle
 import paddle.nn as nn
+import paddle.nn.functional as F
 
 from ..layers.eca import eca_kernel_size
 from ..layers.factory import create_attention
-from ..layers.gate import ChannelGate
+from ..layers.gate import ChannelGate, average_pool
 
 # (in_channels, out_channels, kernel, stride, padding, max-pool after) per conv stage
 STAGES = (
@@ -21,9 +22,11 @@ STAGES = (
 INPUT_SIZE = 128
 FEATURE_SIZE = 3            # spatial size of the last feature map for 128 x 128 input
 NOTEBOOK_ECA_KERNELS = (3, 3, 5, 5, 3)
+ORDERS = ("layers", "gates_after_pooling", "bias_after_pooling")      # see AlexNet.forward_features
 # A channel gate g >= 0 (ChannelGate: sigmoid-based) commutes with ReLU and max-pooling, and these two with each
 # other, exactly in floating point: relu(x * g) = relu(x) * g, maxpool(x * g) = maxpool(x) * g and
-# maxpool(relu(x)) = relu(maxpool(x)) (all monotone, per channel).
+# maxpool(relu(x)) = relu(maxpool(x)) (all monotone, per channel); so does a per-channel bias b with max-pooling:
+# maxpool(x + b) = maxpool(x) + b (rounding is monotone too).
 
 
 def _conv_out(size, kernel, stride, padding):
@@ -79,48 +82,91 @@ class AlexNet(nn.Layer):
     def forward(self, x):
         """x: [N, 3, H, W] with H, W giving a 3 x 3 last feature map (128 px) -> logits [N, classes].
 
-        The channel gates multiply the pooled maps (`forward_features(x, gates_after_pooling=True)`: the
-        same logits, less memory traffic) except in dynamic mode while a gate layer has forward hooks
-        (as `ecapaddle.gates` and `ecapaddle.plots` register): the layers are then called in place.
+        The same logits in every mode, computed in the order that is fastest there (`forward_features`):
+        "bias_after_pooling" in dynamic mode, "gates_after_pooling" in traced graphs (export; oneDNN folds
+        the conv bias into the conv), and the layers' own order in dynamic mode while a layer of `features`
+        has forward hooks (as `ecapaddle.gates`, `ecapaddle.plots` and FLOP counters register), so that the
+        hooks run.
         """
         _check_image_batch(x)
-        after = not paddle.in_dynamic_mode() or not self._gate_layers_hooked()
-        return self.classifier(self.forward_features(x, gates_after_pooling=after).flatten(1))
+        if not paddle.in_dynamic_mode():
+            order = "gates_after_pooling"
+        else:
+            order = "layers" if self._features_hooked() else "bias_after_pooling"
+        return self.classifier(self.forward_features(x, order).flatten(1))
 
-    def _gate_layers_hooked(self):
-        return any(layer._forward_pre_hooks or layer._forward_post_hooks
-                   for layer in self.features if isinstance(layer, ChannelGate))
+    def _features_hooked(self):
+        return any(layer._forward_pre_hooks or layer._forward_post_hooks for layer in self.features)
 
-    def forward_features(self, x, gates_after_pooling=False):
-        """The conv stages: images [N, 3, 128, 128] -> features [N, 128, 3, 3].
+    def forward_features(self, x, order="layers"):
+        """The conv stages: images [N, 3, 128, 128] -> features [N, 128, 3, 3], in the order `order`.
 
-        gates_after_pooling: run each stage "conv, channel gate, ReLU, max-pool" as "conv, max-pool,
-            gate multiply, ReLU" (the gate, any `ChannelGate` such as ECA or SE, still computed from the conv
-            output). The result is the same bit for bit (the note on commuting at the top of this file), but
-            the multiply and the ReLU read and write the 4.5x smaller pooled map in stages 1 and 2, and Paddle
-            Inference fuses them into one oneDNN op (issue 15). The gate layers are then not called as
-            layers, so their forward hooks do not run.
+        Each stage is "conv, attention, ReLU, max-pool" in `features` ("layers": this order). A channel gate
+        g >= 0 (any `ChannelGate`, such as ECA or SE) commutes with ReLU and max-pool, and so does a
+        per-channel bias with max-pool (the note at the top of this file), so the same stage can run as
+        - "gates_after_pooling": conv, max-pool, gate multiply, ReLU, the gate still computed from the conv
+          output: the multiply and the ReLU read and write the 4.5x smaller pooled map in stages 1, 2 and 5,
+          and Paddle Inference fuses them into one oneDNN op (issue 15); the same result bit for bit;
+        - "bias_after_pooling": as "gates_after_pooling", and in the pooled stages the conv's bias is added
+          after the max-pool (to the pooled map, and to the conv output's spatial mean for the gate). Paddle's
+          dynamic-mode bias add and its backward are slow on large maps (about 10 % of AlexNet's training
+          step on CPU); the same result up to float rounding of the gate's mean.
+        Gates, and in "bias_after_pooling" the pooled stages' convs, are then not called as layers, so their
+        forward hooks do not run. Stages with another kind of attention (EMA) run in the layers' order.
         """
-        if not gates_after_pooling:
+        if order not in ORDERS:
+            raise ValueError(f"order must be one of {ORDERS}, got {order!r}")
+        stages = self._stages()
+        if order == "layers" or stages is None:
             return self.features(x)
-        gate = relu = None
-        for layer in self.features:
-            if isinstance(layer, ChannelGate):
-                gate = layer.attention(x)                                   # [N, C, 1, 1]
-            elif gate is not None and isinstance(layer, nn.ReLU):
-                relu = layer                                                # after the gate multiply
-            elif gate is not None and isinstance(layer, nn.MaxPool2D):
-                x = layer(x)                                                # before the gate multiply
+        for (conv, attention, relu, pool), (_, _, _, stride, padding, _) in zip(stages, STAGES):
+            gate = attention if isinstance(attention, ChannelGate) else None
+            if attention is not None and gate is None:
+                x = self._stage_in_layer_order(x, conv, attention, relu, pool)
+            elif order == "bias_after_pooling" and pool is not None:
+                y = F.conv2d(x, conv.weight, stride=stride, padding=padding)                     # no bias
+                scale = None if gate is None else gate.attention_from_pooled(average_pool(y) + conv.bias, 4)
+                x = _scale_and_relu(pool(y) + conv.bias.reshape([1, -1, 1, 1]), scale, relu)
+            elif gate is None:
+                x = self._stage_in_layer_order(x, conv, attention, relu, pool)
             else:
-                x, gate, relu = _apply_gate(x, gate, relu), None, None
-                x = layer(x)
-        return _apply_gate(x, gate, relu)
+                y = conv(x)
+                scale = gate.attention(y)                                                      # [N, C, 1, 1]
+                x = _scale_and_relu(y if pool is None else pool(y), scale, relu)
+        return x
+
+    @staticmethod
+    def _stage_in_layer_order(x, *layers):
+        for layer in layers:
+            x = x if layer is None else layer(x)
+        return x
+
+    def _stages(self):
+        """[(conv, attention or None, relu, max-pool or None)] per conv stage of `features` as built from
+        STAGES; None when `features` was changed into another structure."""
+        stages = []
+        for layer in self.features:
+            if isinstance(layer, nn.Conv2D):
+                stages.append([layer, None, None, None])
+            elif not stages:
+                return None
+            elif isinstance(layer, nn.ReLU):
+                stages[-1][2] = layer
+            elif isinstance(layer, nn.MaxPool2D):
+                stages[-1][3] = layer
+            else:
+                stages[-1][1] = layer
+        shapes_as_built = [[c_out, c_in, k, k] for c_in, c_out, k, *_ in STAGES]
+        if [conv.weight.shape for conv, *_ in stages] != shapes_as_built or any(
+                relu is None or (pool is None) == spec[-1] or conv.bias is None
+                for (conv, _, relu, pool), spec in zip(stages, STAGES)):
+            return None
+        return stages
 
 
-def _apply_gate(x, gate, relu):
-    """relu(x * gate), leaving out what is None."""
-    x = x if gate is None else x * gate
-    return x if relu is None else relu(x)
+def _scale_and_relu(x, scale, relu):
+    """relu(x * scale), without the multiply when scale is None."""
+    return relu(x if scale is None else x * scale)
 
 
 def _check_image_batch(x):
