@@ -109,8 +109,9 @@ class AlexNet(nn.Layer):
           and Paddle Inference fuses them into one oneDNN op (issue 15); the same result bit for bit;
         - "bias_after_pooling": as "gates_after_pooling", and in the pooled stages the conv's bias is added
           after the max-pool (to the pooled map, and to the conv output's spatial mean for the gate). Paddle's
-          dynamic-mode bias add and its backward are slow on large maps (about 10 % of AlexNet's training
-          step on CPU); the same result up to float rounding of the gate's mean.
+          dynamic-mode bias adds and their backward are slow on large maps (16 % of AlexNet's training step on
+          CPU; training 12-16 % faster this way, benchmarks/README.md); the same result up to float rounding of
+          the gate's mean.
         Gates, and in "bias_after_pooling" the pooled stages' convs, are then not called as layers, so their
         forward hooks do not run. Stages with another kind of attention (EMA) run in the layers' order.
         """

@@ -179,7 +179,7 @@ print("predictor vs dynamic: max |difference| =", f"{np.abs(predicted - dynamic)
 # touch a 4.5× smaller map, and Paddle Inference fuses them into one oneDNN op ("gates_after_pooling", the
 # order of exported models). A per-channel bias commutes with max-pooling too (maxpool(x + b) = maxpool(x) + b), and
 # in dynamic mode Paddle adds a conv's bias as a separate, slow pass over the big map; so for training the model
-# also adds the bias after the max-pool ("bias_after_pooling", about 11-13 % faster on CPU; the gate then averages
+# also adds the bias after the max-pool ("bias_after_pooling", training 12-16 % faster on CPU; the gate then averages
 # the conv output and adds the bias to the mean). While hooks are registered on any feature layer, the layers run
 # in their own order so that the hooks see them. Same numbers, less memory traffic (`AlexNet.forward_features`;
 # the benchmark measured the effect, printed below when the repository's `benchmarks/` folder is next to this
@@ -187,7 +187,7 @@ print("predictor vs dynamic: max |difference| =", f"{np.abs(predicted - dynamic)
 #
 # 因为门控值都是正数，乘法可以与其后的 ReLU、最大池化交换顺序，结果逐位相同；ecapaddle 的 AlexNet 因此先池化再乘门控，
 # 乘法与 ReLU 只作用在小 4.5 倍的特征图上，并被 Paddle Inference 融合成一个 oneDNN 算子。按通道的偏置同样可以与最大池化交换，
-# 动态图训练时模型把卷积偏置也放到池化之后再加（CPU 上快约 11-13 %）。
+# 动态图训练时模型把卷积偏置也放到池化之后再加（CPU 上训练快 12-16 %）。
 
 # %%
 import json
