@@ -7,6 +7,7 @@ import pytest
 from ecapaddle.cli import main
 from ecapaddle.data import make_synthetic_cifar10
 from ecapaddle.engine.history import without_wall_time
+from ecapaddle.engine import parallel
 from ecapaddle.engine.parallel import launch_command, launch_workers, needs_launch, procs_value
 from ecapaddle.runtime import available_cores
 
@@ -38,6 +39,27 @@ def test_a_batch_not_divisible_by_procs_is_refused_before_launching(tmp_path):
     assert not (tmp_path / "launch-logs").exists()
 
 
+@pytest.mark.parametrize("exit_code", [0, 1])
+def test_only_the_worker_logs_stay_after_the_launch(tmp_path, monkeypatch, exit_code):
+    def fake_launch(command, env):
+        launched_env.update(env)
+        logs = tmp_path / "launch-logs"
+        logs.mkdir()
+        for name in ("workerlog.0", "workerlog.1", "envlog.0", "backup_env.0.json", "default.abc.log"):
+            (logs / name).write_text("AWS_SECRET=... " if "env" in name else "epoch 1/1")
+        return argparse.Namespace(returncode=exit_code)
+
+    launched_env = {}
+    monkeypatch.setattr(parallel.subprocess, "run", fake_launch)
+    monkeypatch.delenv("GLOG_minloglevel", raising=False)
+    monkeypatch.setenv("PYTHONWARNINGS", "default::DeprecationWarning")
+    assert launch_workers(["train"], 2, tmp_path, batch_size=16) == exit_code
+    assert sorted(path.name for path in (tmp_path / "launch-logs").iterdir()) == ["workerlog.0", "workerlog.1"]
+    # quiet workers: no glog INFO lines, no ccache warning; the user's own warning filters kept
+    assert launched_env["GLOG_minloglevel"] == "1" and launched_env["OMP_NUM_THREADS"] == "1"
+    assert launched_env["PYTHONWARNINGS"] == "default::DeprecationWarning,ignore:No ccache found:UserWarning"
+
+
 @pytest.mark.slow
 def test_two_runs_with_two_processes_give_the_same_history(tmp_path):
     archive = make_synthetic_cifar10(tmp_path / "tiny.tar.gz", n_train=64, n_test=16, seed=1)
@@ -47,7 +69,7 @@ def test_two_runs_with_two_processes_give_the_same_history(tmp_path):
         assert main(["--threads", "1", "train", "--recipe", "full", "--data", str(archive), "--transforms", "fast",
                      "--workers", "0", "--epochs", "1", "--batch-size", "16", "--no-progress", "--procs", "2",
                      "--out", str(out)]) == 0
-        assert (out / "launch-logs" / "workerlog.1").is_file()
+        assert sorted(path.name for path in (out / "launch-logs").iterdir()) == ["workerlog.0", "workerlog.1"]
         histories.append(json.loads((out / "history.json").read_text()))
     assert histories[0]["env"]["world_size"] == 2 and histories[0]["env"]["threads"] == 1
     assert len(histories[0]["steps"]) == 1 and histories[0]["epochs"][0]["train_loss"] > 0
