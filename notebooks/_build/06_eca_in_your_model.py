@@ -212,6 +212,15 @@ if measured.is_file():
     for name, stats in report["predictor"]["eca_overhead_eval"].items():
         print(f"ECA's cost through Paddle Inference, {name.split(':')[1]:20s} {100 * stats['median']:+5.1f} % "
               f"(median of {len(stats['repeats'])} interleaved repeats, {machine}; benchmarks/README.md)")
+orders = Path("../benchmarks/results/order_t1.json")
+if orders.is_file():
+    report = json.loads(orders.read_text())
+    img_s = {name: stats["train_img_s"]["median"] for name, stats in report["models"].items()}
+    machine = f"{report['options']['threads']} thread(s), batch {report['options']['batch_size']}"
+    for old_order, new_order in (("alexnet:layers", "alexnet:bias_after_pooling"),
+                                 ("alexnet_eca:gates_after_pooling", "alexnet_eca:bias_after_pooling")):
+        print(f"training {old_order:32s} {img_s[old_order]:6.1f} img/s -> bias after pooling "
+              f"{img_s[new_order]:6.1f} img/s ({machine}, {report['environment']['cpu']['model']})")
 
 # %% [markdown]
 # ## 5. Predict image files · 预测图片文件
