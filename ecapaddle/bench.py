@@ -9,10 +9,10 @@ On a fixed synthetic batch [batch_size, 3, 128, 128] (model only), for AlexNet a
   global batch x steps over the wall time of the block;
 - evaluation (eval mode, no_grad) in dynamic mode and through Paddle Inference (the model exported
   by `ecapaddle.export`, `threads` threads);
-- training in this process with one thread, as each data-parallel worker does: its ECA overhead,
-  steadier than the multi-threaded one on a shared machine, and the split of the data-parallel
-  ratio into the workers' efficiency (their img/s over procs x the one-thread img/s) and the
-  single process's thread scaling (`threads` threads over one).
+- training in this process with one thread (at batch_size, where each data-parallel worker takes
+  batch_size // procs): its ECA overhead, steadier than the multi-threaded one on a shared machine,
+  and the split of the data-parallel ratio into the workers' efficiency (their img/s over procs x
+  the one-thread img/s) and the single process's thread scaling (`threads` threads over one).
 Every repeat runs one block of each measurement in turn, so load drift hits all alike, AlexNet and
 AlexNet-ECA in alternating order (AlexNet first in even repeats); an ECA overhead is ECA time /
 AlexNet time - 1, paired within a repeat, and its median over the repeats.
@@ -277,7 +277,8 @@ def format_summary(report):
     for key, value in report["headline"].items():
         lines.append(f"  {key:38s} {100 * value:+.1f} %" if key.startswith("eca_overhead")
                      else f"  {key:38s} {value:.1f}")
-    lines += [f"  {key:38s} {value:.2f}x" for key, value in report["ratios"].items()]
+    lines += [f"  {key:38s} {value:.2f}{'' if key.endswith('efficiency') else 'x'}"
+              for key, value in report["ratios"].items()]
     lines.append(f"  elapsed {report['elapsed_s']} s")
     return "\n".join(lines)
 

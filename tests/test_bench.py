@@ -193,7 +193,7 @@ def test_to_static_matches_dynamic_for_alexnet_eca():
     dynamic.train(), static.train()
     for model in (dynamic, static):
         model(x).square().mean().backward()
-    for name in ("features.0.weight", "features.1.conv.weight", "classifier.6.weight"):
+    for name in ("features.0.weight", "features.0.bias", "features.1.conv.weight", "classifier.6.weight"):
         np.testing.assert_allclose(static.state_dict()[name].grad.numpy(), dynamic.state_dict()[name].grad.numpy(),
                                    rtol=1e-4, atol=1e-6)
 

@@ -95,7 +95,8 @@ def test_every_order_gives_the_same_features(build):
                                rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("build", [AlexNet, AlexNetECA])
+@pytest.mark.parametrize("build", [AlexNet, AlexNetECA, lambda dropout: AlexNetECA(dropout=dropout, unit_gate=True),
+                                   lambda dropout: AlexNet(dropout=dropout, attention="se")])
 @pytest.mark.parametrize("order", ["gates_after_pooling", "bias_after_pooling"])
 def test_every_order_gives_the_same_gradients(build, order):
     paddle.seed(0)
@@ -111,23 +112,98 @@ def test_every_order_gives_the_same_gradients(build, order):
         np.testing.assert_allclose(gradients[1][name], grad, rtol=1e-4, atol=1e-7, err_msg=name)
 
 
-def test_forward_features_rejects_an_unknown_order_and_runs_changed_features_in_layer_order():
-    model = AlexNet()
-    images = paddle.randn([1, 3, 128, 128])
+class ResidualECA(ECA):
+    """A gate whose forward is not x * attention(x): no reordering may apply it as a multiply."""
+
+    def forward(self, x):
+        return x + x * self.attention(x)
+
+
+class ShiftedECA(ECA):
+    """A gate whose channel weights are not attention_from_pooled(mean): no bias_after_pooling for it."""
+
+    def attention(self, x):
+        return super().attention(x + 1.0)
+
+
+def _changed_layouts():
+    def insert(index, layer):
+        return lambda model: model.features.insert(index, layer)
+
+    def replace_conv(index, **settings):
+        def change(model):
+            conv = model.features[index]
+            c_out, c_in, k, _ = conv.weight.shape
+            model.features[index] = paddle.nn.Conv2D(c_in, c_out, k, **settings)
+        return change
+
+    def swap(i, j):
+        def change(model):
+            model.features[i], model.features[j] = model.features[j], model.features[i]
+        return change
+
+    return {
+        "BatchNorm before a gate": insert(1, paddle.nn.BatchNorm2D(48)),
+        "Dropout after a max-pool": insert(4, paddle.nn.Dropout2D(0.5)),
+        "gate after its ReLU": swap(1, 2),
+        "conv1 with other padding": replace_conv(0, stride=4, padding=4),
+        "conv2 with dilation": replace_conv(4, padding=4, dilation=2),
+        "first conv wrapped": lambda model: model.features.__setitem__(0, paddle.nn.Sequential(model.features[0])),
+    }
+
+
+@pytest.mark.parametrize("change", list(_changed_layouts()))
+def test_features_laid_out_otherwise_give_the_same_result_in_every_order(change):
+    paddle.seed(0)
+    model = AlexNetECA()
+    _changed_layouts()[change](model)
+    model.eval()
+    images = paddle.randn([2, 3, 128, 128])
+    expected = model.features(images).numpy()
+    for order in ("gates_after_pooling", "bias_after_pooling"):
+        np.testing.assert_allclose(model.forward_features(images, order).numpy(), expected, rtol=1e-5, atol=1e-6,
+                                   err_msg=order)
+
+
+@pytest.mark.parametrize("gate", [ResidualECA, ShiftedECA])
+def test_gates_that_change_forward_or_attention_give_the_same_result_in_every_order(gate):
+    paddle.seed(0)
+    model = AlexNet(attention=lambda channels, stage: gate(kernel_size=3))
+    model.eval()
+    images = paddle.randn([2, 3, 128, 128])
+    expected = model.features(images).numpy()
+    for order in ("gates_after_pooling", "bias_after_pooling"):
+        np.testing.assert_allclose(model.forward_features(images, order).numpy(), expected, rtol=1e-5, atol=1e-6,
+                                   err_msg=order)
+
+
+def test_forward_features_rejects_an_unknown_order():
     with pytest.raises(ValueError, match="order must be one of"):
-        model.forward_features(images, "fastest")
-    model.features[0] = paddle.nn.Sequential(model.features[0])           # a structure the orders do not know
-    np.testing.assert_array_equal(model.forward_features(images, "bias_after_pooling").numpy(),
-                                  model.features(images).numpy())
+        AlexNet().forward_features(paddle.randn([1, 3, 128, 128]), "fastest")
 
 
-def test_gates_go_after_pooling_unless_dynamic_mode_has_hooks_on_them(tmp_path, monkeypatch):
+def test_dynamic_mode_adds_the_pooled_stages_biases_after_pooling(monkeypatch):
+    model = AlexNetECA()
+    model.eval()
+    called = []
+    forward = paddle.nn.Conv2D.forward
+    monkeypatch.setattr(paddle.nn.Conv2D, "forward", lambda layer, x: called.append(layer) or forward(layer, x))
+    model(paddle.randn([1, 3, 128, 128]))
+    assert called == [model.features[8], model.features[11]]        # conv3 and conv4 (no max-pool after them)
+    called.clear()
+    handle = model.features.register_forward_post_hook(lambda layer, inputs, output: None)
+    model(paddle.randn([1, 3, 128, 128]))
+    assert len(called) == 5                                         # a hook on `features`: the layers in order
+    handle.remove()
+
+
+def test_gates_are_reordered_unless_dynamic_mode_has_hooks_on_a_feature_layer(tmp_path, monkeypatch):
     model = AlexNetECA()
     model.eval()
     images = paddle.randn([1, 3, 128, 128])
     layer_calls = []
-    forward = ECA.forward
-    monkeypatch.setattr(ECA, "forward", lambda layer, x: layer_calls.append("call") or forward(layer, x))
+    call = ECA.__call__                 # not ECA.forward: a gate with another forward is never reordered
+    monkeypatch.setattr(ECA, "__call__", lambda layer, x: layer_calls.append("call") or call(layer, x))
     model(images)
     assert layer_calls == []                                    # no hooks: gates after pooling
     conv_outputs = []

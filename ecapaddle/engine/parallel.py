@@ -5,8 +5,8 @@ runs `python -m paddle.distributed.launch --nproc_per_node N python -m ecapaddle
 with OMP_NUM_THREADS=1 and `--threads 1`; the launched workers (PADDLE_TRAINERS_NUM set) train
 with `paddle.DataParallel` over gloo, as the engine already does on GPUs. Process 0 writes the
 files; its output is shown, every worker's log is kept in <out>/launch-logs/workerlog.<rank>. The launcher's
-other files there (envlog.<rank>, backup_env.<rank>.json, default.<job>.log) copy every environment variable,
-access tokens included, into a folder people share; they are deleted when the workers end.
+other files there (envlog.<rank> and backup_env.<rank>.json always, default.<job>.log at times) copy every
+environment variable, access tokens included, into a folder people share; they are deleted when the workers end.
 
 Relation to a single-process run: the global batch stays --batch-size and each of the N processes
 takes batch/N images of it, with the same shuffled order, learning-rate schedule and averaged
@@ -94,5 +94,6 @@ def keep_worker_logs_only(log_dir):
     copies of the whole environment."""
     if os.path.isdir(log_dir):
         for name in os.listdir(log_dir):
-            if not name.startswith(WORKER_LOG):
-                os.remove(os.path.join(log_dir, name))
+            path = os.path.join(log_dir, name)
+            if os.path.isfile(path) and not name.startswith(WORKER_LOG):
+                os.remove(path)

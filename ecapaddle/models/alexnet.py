@@ -82,11 +82,12 @@ class AlexNet(nn.Layer):
     def forward(self, x):
         """x: [N, 3, H, W] with H, W giving a 3 x 3 last feature map (128 px) -> logits [N, classes].
 
-        The same logits in every mode, computed in the order that is fastest there (`forward_features`):
-        "bias_after_pooling" in dynamic mode, "gates_after_pooling" in traced graphs (export; oneDNN folds
-        the conv bias into the conv), and the layers' own order in dynamic mode while a layer of `features`
-        has forward hooks (as `ecapaddle.gates`, `ecapaddle.plots` and FLOP counters register), so that the
-        hooks run.
+        The same logits (up to float rounding of the gates' means) in every mode, computed in the order that is
+        fastest there (`forward_features`): "bias_after_pooling" in dynamic mode (also when
+        `paddle.jit.to_static` traces it by bytecode, as its default SOT mode does), "gates_after_pooling" in
+        graphs traced from the source (`paddle.jit.save`, `ecapaddle.export`: oneDNN folds the conv bias into
+        the conv there), and the layers' own order in dynamic mode while `features` or one of its layers has
+        forward hooks (as `ecapaddle.gates`, `ecapaddle.plots` and FLOP counters register), so that the hooks run.
         """
         _check_image_batch(x)
         if not paddle.in_dynamic_mode():
@@ -96,16 +97,17 @@ class AlexNet(nn.Layer):
         return self.classifier(self.forward_features(x, order).flatten(1))
 
     def _features_hooked(self):
-        return any(layer._forward_pre_hooks or layer._forward_post_hooks for layer in self.features)
+        return any(layer._forward_pre_hooks or layer._forward_post_hooks for layer in [self.features, *self.features])
 
     def forward_features(self, x, order="layers"):
         """The conv stages: images [N, 3, 128, 128] -> features [N, 128, 3, 3], in the order `order`.
 
         Each stage is "conv, attention, ReLU, max-pool" in `features` ("layers": this order). A channel gate
-        g >= 0 (any `ChannelGate`, such as ECA or SE) commutes with ReLU and max-pool, and so does a
-        per-channel bias with max-pool (the note at the top of this file), so the same stage can run as
+        g >= 0 (a `ChannelGate` such as ECA or SE, whose forward is x * attention(x)) commutes with ReLU and
+        max-pool, and so does a per-channel bias with max-pool (the note at the top of this file), so the same
+        stage can run as
         - "gates_after_pooling": conv, max-pool, gate multiply, ReLU, the gate still computed from the conv
-          output: the multiply and the ReLU read and write the 4.5x smaller pooled map in stages 1, 2 and 5,
+          output: the multiply and the ReLU read and write the 4.5-5.4x smaller pooled map in stages 1, 2 and 5,
           and Paddle Inference fuses them into one oneDNN op (issue 15); the same result bit for bit;
         - "bias_after_pooling": as "gates_after_pooling", and in the pooled stages the conv's bias is added
           after the max-pool (to the pooled map, and to the conv output's spatial mean for the gate). Paddle's
@@ -113,56 +115,71 @@ class AlexNet(nn.Layer):
           CPU; training 12-16 % faster this way, benchmarks/README.md); the same result up to float rounding of
           the gate's mean.
         Gates, and in "bias_after_pooling" the pooled stages' convs, are then not called as layers, so their
-        forward hooks do not run. Stages with another kind of attention (EMA) run in the layers' order.
+        forward hooks do not run. Stages with another kind of attention (EMA, a constant gate, a gate that
+        overrides `forward`, or for "bias_after_pooling" `attention`) run in the layers' order, and so does all of
+        `features` when it is not laid out as built (see `_stages`).
         """
         if order not in ORDERS:
             raise ValueError(f"order must be one of {ORDERS}, got {order!r}")
         stages = self._stages()
         if order == "layers" or stages is None:
             return self.features(x)
-        for (conv, attention, relu, pool), (_, _, _, stride, padding, _) in zip(stages, STAGES):
-            gate = attention if isinstance(attention, ChannelGate) else None
-            if attention is not None and gate is None:
-                x = self._stage_in_layer_order(x, conv, attention, relu, pool)
-            elif order == "bias_after_pooling" and pool is not None:
-                y = F.conv2d(x, conv.weight, stride=stride, padding=padding)                     # no bias
-                scale = None if gate is None else gate.attention_from_pooled(average_pool(y) + conv.bias, 4)
+        for conv, attention, relu, pool in stages:
+            gate = _reorderable_gate(attention, order)
+            if order == "bias_after_pooling" and pool is not None and (gate is not None or attention is None):
+                y = _conv_without_bias(conv, x)
+                scale = None
+                if gate is not None:
+                    gate.check_input(y)
+                    scale = gate.attention_from_pooled(average_pool(y) + conv.bias, y.ndim)     # [N, C, 1, 1]
                 x = _scale_and_relu(pool(y) + conv.bias.reshape([1, -1, 1, 1]), scale, relu)
-            elif gate is None:
-                x = self._stage_in_layer_order(x, conv, attention, relu, pool)
-            else:
+            elif gate is not None:
                 y = conv(x)
-                scale = gate.attention(y)                                                      # [N, C, 1, 1]
-                x = _scale_and_relu(y if pool is None else pool(y), scale, relu)
-        return x
-
-    @staticmethod
-    def _stage_in_layer_order(x, *layers):
-        for layer in layers:
-            x = x if layer is None else layer(x)
+                x = _scale_and_relu(y if pool is None else pool(y), gate.attention(y), relu)
+            else:
+                for layer in (conv, attention, relu, pool):
+                    x = x if layer is None else layer(x)
         return x
 
     def _stages(self):
-        """[(conv, attention or None, relu, max-pool or None)] per conv stage of `features` as built from
-        STAGES; None when `features` was changed into another structure."""
-        stages = []
-        for layer in self.features:
-            if isinstance(layer, nn.Conv2D):
-                stages.append([layer, None, None, None])
-            elif not stages:
+        """[(conv, attention or None, relu, max-pool or None)] per stage when every stage of `features` is exactly
+        Conv2D (zero padding, NCHW, with a bias), optionally one attention layer, ReLU, optionally MaxPool2D, as
+        built; None for any other layout (a layer added, moved or replaced by another type)."""
+        layers, stages = list(self.features), []
+        while layers:
+            conv = layers.pop(0)
+            if not _plain_conv(conv):
                 return None
-            elif isinstance(layer, nn.ReLU):
-                stages[-1][2] = layer
-            elif isinstance(layer, nn.MaxPool2D):
-                stages[-1][3] = layer
-            else:
-                stages[-1][1] = layer
-        shapes_as_built = [[c_out, c_in, k, k] for c_in, c_out, k, *_ in STAGES]
-        if [conv.weight.shape for conv, *_ in stages] != shapes_as_built or any(
-                relu is None or (pool is None) == spec[-1] or conv.bias is None
-                for (conv, _, relu, pool), spec in zip(stages, STAGES)):
-            return None
+            attention = layers.pop(0) if layers and type(layers[0]) is not nn.ReLU else None
+            if not layers or type(layers[0]) is not nn.ReLU:
+                return None
+            relu = layers.pop(0)
+            pool = layers.pop(0) if layers and type(layers[0]) is nn.MaxPool2D else None
+            stages.append((conv, attention, relu, pool))
         return stages
+
+
+def _plain_conv(layer):
+    """Whether `_conv_without_bias` computes `layer` minus its bias (Paddle's nn.Conv2D keeps its settings in
+    these attributes in 2.x and 3.x; another layout falls back to the layers' order)."""
+    return (type(layer) is nn.Conv2D and layer.bias is not None and getattr(layer, "_padding_mode", None) == "zeros"
+            and getattr(layer, "_data_format", None) == "NCHW"
+            and all(hasattr(layer, name) for name in ("_stride", "_padding", "_dilation", "_groups")))
+
+
+def _conv_without_bias(conv, x):
+    """conv(x) without adding conv.bias, with the layer's own stride, padding, dilation and groups."""
+    return F.conv2d(x, conv.weight, stride=conv._stride, padding=conv._padding, dilation=conv._dilation,
+                    groups=conv._groups)
+
+
+def _reorderable_gate(layer, order):
+    """`layer` if `order` may apply it as a multiply by its channel weights, else None (see forward_features)."""
+    if not isinstance(layer, ChannelGate) or type(layer).forward is not ChannelGate.forward:
+        return None
+    if order == "bias_after_pooling" and type(layer).attention is not ChannelGate.attention:
+        return None         # the channel weights are computed from the mean: attention_from_pooled
+    return layer
 
 
 def _scale_and_relu(x, scale, relu):
