@@ -500,7 +500,9 @@ class PredictorRunner:
     def images_per_second(self, mode, steps):
         if mode != "eval":
             raise ValueError("a paddle.inference predictor only runs inference (mode 'eval')")
-        return self.batch_size * steps / _seconds(lambda: self._run(self.predictor, self.images), steps, self.clock)
+        with runtime.threads_restored():            # or the dynamic-mode runs after it are slower (see there)
+            seconds = _seconds(lambda: self._run(self.predictor, self.images), steps, self.clock)
+        return self.batch_size * steps / seconds
 
 
 def measure_predictor(opts, flops, peak):
