@@ -277,6 +277,8 @@ def format_summary(report):
     for key, value in report["headline"].items():
         lines.append(f"  {key:38s} {100 * value:+.1f} %" if key.startswith("eca_overhead")
                      else f"  {key:38s} {value:.1f}")
+    one_thread = report["eca_overhead"]["train_single_process_1_thread"]["median"]
+    lines.append(f"  {'(eca_overhead_train with 1 thread)':38s} {100 * one_thread:+.1f} %")
     lines += [f"  {key:38s} {value:.2f}{'' if key.endswith('efficiency') else 'x'}"
               for key, value in report["ratios"].items()]
     lines.append(f"  elapsed {report['elapsed_s']} s")

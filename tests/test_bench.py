@@ -113,6 +113,9 @@ def test_models_alternate_which_goes_first_and_ratios_come_from_the_medians(monk
     assert ratios["data_parallel_vs_single_process_train"] == pytest.approx(6.0 / (8 / 2.04))
     assert report["headline"]["eca_overhead_train"] == pytest.approx(0.02)
     assert report["eca_overhead"]["train_single_process_1_thread"]["median"] == pytest.approx(0.02)
+    summary = bench.format_summary(report).splitlines()
+    assert [line.split()[-2:] for line in summary if "eca_overhead_train" in line] == [["+2.0", "%"], ["+2.0", "%"]]
+    assert [line.split()[-1] for line in summary if "data_parallel_efficiency" in line] == [f"{6.0 / (2 * 8 / 2.04):.2f}"]
 
 
 def test_paired_overhead_is_eca_time_over_base_time_minus_one():
