@@ -152,29 +152,27 @@ def _changed_layouts():
     }
 
 
+def _assert_every_order_gives_the_layers_result(model):
+    model.eval()
+    images = paddle.randn([2, 3, 128, 128])
+    expected = model.features(images).numpy()
+    for order in ("gates_after_pooling", "bias_after_pooling"):
+        np.testing.assert_allclose(model.forward_features(images, order).numpy(), expected, rtol=1e-5, atol=1e-6,
+                                   err_msg=order)
+
+
 @pytest.mark.parametrize("change", list(_changed_layouts()))
 def test_features_laid_out_otherwise_give_the_same_result_in_every_order(change):
     paddle.seed(0)
     model = AlexNetECA()
     _changed_layouts()[change](model)
-    model.eval()
-    images = paddle.randn([2, 3, 128, 128])
-    expected = model.features(images).numpy()
-    for order in ("gates_after_pooling", "bias_after_pooling"):
-        np.testing.assert_allclose(model.forward_features(images, order).numpy(), expected, rtol=1e-5, atol=1e-6,
-                                   err_msg=order)
+    _assert_every_order_gives_the_layers_result(model)
 
 
 @pytest.mark.parametrize("gate", [ResidualECA, ShiftedECA])
 def test_gates_that_change_forward_or_attention_give_the_same_result_in_every_order(gate):
     paddle.seed(0)
-    model = AlexNet(attention=lambda channels, stage: gate(kernel_size=3))
-    model.eval()
-    images = paddle.randn([2, 3, 128, 128])
-    expected = model.features(images).numpy()
-    for order in ("gates_after_pooling", "bias_after_pooling"):
-        np.testing.assert_allclose(model.forward_features(images, order).numpy(), expected, rtol=1e-5, atol=1e-6,
-                                   err_msg=order)
+    _assert_every_order_gives_the_layers_result(AlexNet(attention=lambda channels, stage: gate(kernel_size=3)))
 
 
 def test_forward_features_rejects_an_unknown_order():
