@@ -450,7 +450,7 @@ def summarize_ratios(raw, modes):
 
 def measure_runtime_settings(opts):
     """AlexNet-ECA with each in-process switch flipped, interleaved with the current settings."""
-    cores = cpu_info()["cores"]
+    cores = runtime.available_cores()
     threads = opts["threads"] or runtime.num_threads()
     base_args = (OURS, opts["batch_size"], opts["input_size"])
     current = ModelRunner(*base_args, to_static=opts["to_static"], seed=opts["seed"], clock=opts["clock"])
@@ -793,7 +793,7 @@ def compare_configs(cores):
 def compare_settings(opts):
     """Rerun the model benchmark in one subprocess per configuration (start-up settings act
     only before paddle is imported), `compare_rounds` times in turn, and compare."""
-    cores = cpu_info()["cores"]
+    cores = runtime.available_cores()
     configs = compare_configs(cores)
     repeats = -(-opts["repeats"] // opts["compare_rounds"])            # about `repeats` over all rounds
     common = ["--batch-size", str(opts["batch_size"]), "--input-size", str(opts["input_size"]),
