@@ -4,6 +4,7 @@ import pytest
 
 from ecapaddle import ECA, SE, AlexNet, AlexNetECA, LabelSmoothingCrossEntropy, count_parameters
 from ecapaddle.export import export_model
+from ecapaddle.models import alexnet as alexnet_module
 from ecapaddle.layers import UnitGateECA
 
 
@@ -218,3 +219,45 @@ def test_gates_are_reordered_unless_dynamic_mode_has_hooks_on_a_feature_layer(tm
     assert hooked == [] and layer_calls == []                   # export: gates after pooling, hooks or not
     model(images)
     assert len(hooked) == len(layer_calls) == 5                 # dynamic mode with hooks: the layers in place
+
+
+@pytest.mark.parametrize("size, settings", [
+    ((128, 128), dict(kernel_size=11, stride=4, padding=5)),        # AlexNet's conv1
+    ((15, 15), dict(kernel_size=5, padding=2)),
+    ((17, 20), dict(kernel_size=(3, 5), stride=(2, 1), padding=[1, 0], dilation=(1, 2))),
+    ((9, 12), dict(kernel_size=3, stride=3)),
+])
+def test_conv_output_mean_from_the_input_matches_paddles_conv_and_pooling(size, settings):
+    paddle.seed(0)
+    conv = paddle.nn.Conv2D(3, 8, **settings)
+    x = paddle.randn([2, 3, *size])
+    x.stop_gradient = False
+    readout = paddle.randn([2, 8])
+    results = []
+    for mean in (lambda: paddle.nn.functional.adaptive_avg_pool2d(conv(x), 1).flatten(1) - conv.bias,
+                 lambda: alexnet_module._conv_output_mean(conv, x)):
+        value = mean()
+        (value * readout).sum().backward()
+        results.append((value.numpy(), x.grad.numpy().copy(), conv.weight.grad.numpy().copy()))
+        x.clear_gradient(), conv.clear_gradients()
+    for expected, got, name in zip(results[0], results[1], ("mean", "x gradient", "weight gradient")):
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+@pytest.mark.parametrize("settings", [dict(groups=3), dict(padding="SAME"), dict(padding=[1, 1, 0, 2])])
+def test_conv_output_mean_declines_other_conv_settings(settings):
+    conv = paddle.nn.Conv2D(3, 6, 3, **settings)
+    assert alexnet_module._conv_output_mean(conv, paddle.randn([1, 3, 8, 8])) is None
+
+
+def test_training_takes_the_first_gate_mean_from_the_images_only(monkeypatch):
+    model, calls = AlexNetECA(), []
+    conv_output_mean = alexnet_module._conv_output_mean
+    monkeypatch.setattr(alexnet_module, "_conv_output_mean",
+                        lambda conv, x: calls.append(conv) or conv_output_mean(conv, x))
+    model(paddle.randn([2, 3, 128, 128]))
+    assert calls == [model.features[0]]         # later stages' inputs need gradients: the mean of the conv output
+    calls.clear()
+    with paddle.no_grad():
+        model(paddle.randn([2, 3, 128, 128]))
+    assert calls == []                          # evaluation: pooling the conv output is cheaper

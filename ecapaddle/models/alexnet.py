@@ -3,6 +3,10 @@
 The layout is the AI Studio course notebook's (see SPEC §2): five convolutions, each followed by
 an optional attention layer and then ReLU, three max-pools, and a 1152-2048-2048-classes head.
 """
+import functools
+import numbers
+
+import numpy as np
 import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
@@ -113,7 +117,8 @@ class AlexNet(nn.Layer):
           after the max-pool (to the pooled map, and to the conv output's spatial mean for the gate). Paddle's
           dynamic-mode bias adds and their backward are slow on large maps (16 % of AlexNet's training step on
           CPU; training 12-16 % faster this way, benchmarks/README.md); the same result up to float rounding of
-          the gate's mean.
+          the gate's mean. While training, stage 1's gate takes that mean from the images (linearity of the
+          conv, `_channel_weights_of_conv`): no gradient pass over the largest conv output for the gate.
         Gates, and in "bias_after_pooling" the pooled stages' convs, are then not called as layers, so their
         forward hooks do not run. Stages with another kind of attention (EMA, a constant gate, a gate that
         overrides `forward`, or for "bias_after_pooling" `attention`) run in the layers' order, and so does all of
@@ -128,10 +133,7 @@ class AlexNet(nn.Layer):
             gate = _reorderable_gate(attention, order)
             if order == "bias_after_pooling" and pool is not None and (gate is not None or attention is None):
                 y = _conv_without_bias(conv, x)
-                scale = None
-                if gate is not None:
-                    gate.check_input(y)
-                    scale = gate.attention_from_pooled(average_pool(y) + conv.bias, y.ndim)     # [N, C, 1, 1]
+                scale = None if gate is None else _channel_weights_of_conv(gate, conv, x, y)     # [N, C, 1, 1]
                 x = _scale_and_relu(pool(y) + conv.bias.reshape([1, -1, 1, 1]), scale, relu)
             elif gate is not None:
                 y = conv(x)
@@ -171,6 +173,64 @@ def _conv_without_bias(conv, x):
     """conv(x) without adding conv.bias, with the layer's own stride, padding, dilation and groups."""
     return F.conv2d(x, conv.weight, stride=conv._stride, padding=conv._padding, dilation=conv._dilation,
                     groups=conv._groups)
+
+
+def _channel_weights_of_conv(gate, conv, x, y):
+    """gate.attention(conv(x)) [N, C, 1, 1], given y = conv(x) without its bias [N, C, H, W].
+
+    While training, a stage whose input needs no gradient (the image batch, stage 1) takes the conv output's mean
+    from x (`_conv_output_mean`): the gate's gradient then reaches the conv weights through [N, C_in k k] taps
+    instead of through the whole conv output. Elsewhere the mean of y is cheaper (measured, benchmarks/README.md).
+    """
+    gate.check_input(y)
+    mean = _conv_output_mean(conv, x) if paddle.is_grad_enabled() and x.stop_gradient else None
+    return gate.attention_from_pooled((average_pool(y) if mean is None else mean) + conv.bias, y.ndim)
+
+
+def _conv_output_mean(conv, x):
+    """The spatial mean of `_conv_without_bias(conv, x)`, [N, C_out], computed from the input x [N, C_in, H, W];
+    None unless the conv's stride, padding and dilation are an int or a pair each and groups is 1.
+
+    A convolution is linear: mean(conv(x))[n, o] = sum over c, u, v of weight[o, c, u, v] * taps[n, c, u, v], where
+    taps[n, c, u, v] is the mean of the input pixels that kernel tap (u, v) meets over all output positions (zero
+    padding included): x times a 0/1 matrix per spatial axis (`_tap_matrix`).
+    """
+    settings = [_pair(value) for value in (conv._stride, conv._padding, conv._dilation)]
+    if conv._groups != 1 or None in settings:
+        return None
+    (stride_h, stride_w), (pad_h, pad_w), (dilation_h, dilation_w) = settings
+    kernel_h, kernel_w = conv.weight.shape[2:]
+    height, width = x.shape[2:]
+    rows = _tap_matrix(height, kernel_h, stride_h, pad_h, dilation_h)
+    cols = _tap_matrix(width, kernel_w, stride_w, pad_w, dilation_w)
+    rows, cols = (paddle.to_tensor(matrix, dtype=x.dtype, place=x.place) for matrix in (rows, cols))
+    # plain 2-D products: a matmul batched over N x C_in tiny matrices is far slower on CPU
+    taps = paddle.matmul(x.reshape([-1, width]), cols)                                  # [N C_in H, kw]
+    taps = taps.reshape([-1, height, kernel_w]).transpose([0, 2, 1]).reshape([-1, height])
+    taps = paddle.matmul(taps, rows).reshape([-1, conv.weight.shape[1] * kernel_w * kernel_h])  # [N, C_in kw kh]
+    weight = conv.weight.transpose([0, 1, 3, 2]).flatten(1)                              # [C_out, C_in kw kh]
+    return paddle.matmul(taps, weight, transpose_y=True)
+
+
+def _pair(value):
+    """(a, b) from an int or a pair of ints, else None."""
+    if isinstance(value, numbers.Integral):
+        return int(value), int(value)
+    if isinstance(value, (list, tuple)) and len(value) == 2 and all(isinstance(v, numbers.Integral) for v in value):
+        return int(value[0]), int(value[1])
+    return None
+
+
+@functools.lru_cache(maxsize=64)
+def _tap_matrix(size, kernel, stride, padding, dilation):
+    """[size, kernel] float32: entry (i, u) is 1 / outputs if input position i meets kernel tap u at one of the
+    conv's `outputs` positions along this axis, else 0."""
+    outputs = (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+    matrix = np.zeros((size, kernel), "float32")
+    for tap in range(kernel):
+        positions = np.arange(outputs) * stride + tap * dilation - padding
+        matrix[positions[(positions >= 0) & (positions < size)], tap] = 1.0 / outputs
+    return matrix
 
 
 def _reorderable_gate(layer, order):
