@@ -200,12 +200,15 @@ def build_eca(variant, kernel_size):
 class OrderedAlexNet(AlexNet):
     """AlexNet, or AlexNet-ECA (with `eca`), whose conv stages always run in one of `AlexNet.forward_features`'s
     orders ("layers", "gates_after_pooling", "bias_after_pooling"), whatever the mode, so that each order can be
-    timed in dynamic mode and through Paddle Inference. The package picks the order by mode (`AlexNet.forward`)."""
+    timed in dynamic mode and through Paddle Inference. The package picks the order by mode (`AlexNet.forward`).
+    `gate_mean_from_images=False` makes stage 1's gate pool the conv output in training too (the package's
+    `AlexNet.gate_mean_from_images`)."""
 
-    def __init__(self, num_classes, order, eca):
+    def __init__(self, num_classes, order, eca, gate_mean_from_images=True):
         attention = (lambda channels, stage: ECA(kernel_size=NOTEBOOK_ECA_KERNELS[stage])) if eca else None
         super().__init__(num_classes, attention=attention)
         self.order = order
+        self.gate_mean_from_images = gate_mean_from_images
 
     def forward(self, x):
         return self.classifier(self.forward_features(x, self.order).flatten(1))
@@ -213,18 +216,20 @@ class OrderedAlexNet(AlexNet):
 
 def build_model(name, num_classes=10):
     """alexnet, alexnet_eca, alexnet_eca_notebook, alexnet_eca:<pool>+<mix> (see VariantECA), or
-    alexnet:<order> / alexnet_eca:<order> with an order of `AlexNet.forward_features` (see OrderedAlexNet)."""
+    alexnet:<order> / alexnet_eca:<order> with an order of `AlexNet.forward_features` (see OrderedAlexNet), and
+    alexnet_eca:<order>/pooled_mean: stage 1's gate pools the conv output in training too."""
     if name == BASE:
         return AlexNet(num_classes)
     if name == OURS:
         return AlexNetECA(num_classes)
     model, _, variant = name.partition(":")
-    if model in (BASE, OURS) and variant in ORDERS:
-        return OrderedAlexNet(num_classes, variant, eca=model == OURS)
+    order, _, option = variant.partition("/")
+    if model in (BASE, OURS) and order in ORDERS and option in ("", "pooled_mean"):
+        return OrderedAlexNet(num_classes, order, eca=model == OURS, gate_mean_from_images=option != "pooled_mean")
     variant = "notebook" if name == NOTEBOOK else variant if model == OURS else None
     if variant is None or variant not in eca_variant_names():
         raise ValueError(f"unknown model {name!r}; use {BASE}, {OURS}, {NOTEBOOK}, {OURS}:<pool>+<mix> "
-                         f"with <pool>+<mix> one of {eca_variant_names()[2:]}, or {BASE}:<order> / {OURS}:<order> "
+                         f"with <pool>+<mix> one of {eca_variant_names()[2:]}, or {BASE}:<order> / {OURS}:<order>[/pooled_mean] "
                          f"with <order> one of {list(ORDERS)}")
     return AlexNet(num_classes, attention=lambda channels, stage: build_eca(variant, NOTEBOOK_ECA_KERNELS[stage]))
 

@@ -185,6 +185,22 @@ def test_notebook_model_has_the_same_parameters_as_ours(research):
     np.testing.assert_allclose(notebook(x).numpy(), ours(x).numpy(), rtol=1e-5, atol=1e-5)
 
 
+def test_research_models_in_a_forced_order_compute_the_same_function(research):
+    paddle.seed(0)
+    reference = research.build_model(research.OURS)
+    reference.eval()
+    images = paddle.randn([2, 3, 128, 128])
+    for name in ("alexnet_eca:layers", "alexnet_eca:bias_after_pooling", "alexnet_eca:bias_after_pooling/pooled_mean"):
+        model = research.build_model(name)
+        model.set_state_dict(reference.state_dict())
+        model.eval()                                    # no dropout; gradients recorded: stage 1's mean from the images
+        assert model.order == name.split(":")[1].split("/")[0]
+        assert model.gate_mean_from_images is not name.endswith("/pooled_mean")
+        np.testing.assert_allclose(model(images).numpy(), reference(images).numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
+    with pytest.raises(ValueError, match="unknown model"):
+        research.build_model("alexnet_eca:layers/pooled")
+
+
 def test_to_static_matches_dynamic_for_alexnet_eca():
     dynamic = AlexNetECA(dropout=0.0)
     static = AlexNetECA(dropout=0.0)

@@ -60,6 +60,11 @@ class AlexNet(nn.Layer):
         attention_kwargs: options of a named attention, e.g. {"reduction": 8} for "se".
     """
 
+    # While gradients are recorded (training), stage 1's gate takes its mean from the images (see forward_features);
+    # False pools the conv output instead: the same function, kept so that the benchmark can compare the two
+    # (benchmarks/research.py, models alexnet_eca:<order>/pooled_mean).
+    gate_mean_from_images = True
+
     def __init__(self, num_classes=10, dropout=0.5, attention=None, attention_kwargs=None):
         super().__init__()
         if attention_kwargs and not isinstance(attention, str):
@@ -117,8 +122,9 @@ class AlexNet(nn.Layer):
           after the max-pool (to the pooled map, and to the conv output's spatial mean for the gate). Paddle's
           dynamic-mode bias adds and their backward are slow on large maps (16 % of AlexNet's training step on
           CPU; training 12-16 % faster this way, benchmarks/README.md); the same result up to float rounding of
-          the gate's mean. While training, stage 1's gate takes that mean from the images (linearity of the
-          conv, `_channel_weights_of_conv`): no gradient pass over the largest conv output for the gate.
+          the gate's mean. While gradients are recorded, a stage whose input needs none (stage 1: the images) takes
+          that mean from its input (the conv is linear, `_channel_weights_of_conv`; `gate_mean_from_images`): no
+          gradient pass over the largest conv output for the gate.
         Gates, and in "bias_after_pooling" the pooled stages' convs, are then not called as layers, so their
         forward hooks do not run. Stages with another kind of attention (EMA, a constant gate, a gate that
         overrides `forward`, or for "bias_after_pooling" `attention`) run in the layers' order, and so does all of
@@ -133,7 +139,8 @@ class AlexNet(nn.Layer):
             gate = _reorderable_gate(attention, order)
             if order == "bias_after_pooling" and pool is not None and (gate is not None or attention is None):
                 y = _conv_without_bias(conv, x)
-                scale = None if gate is None else _channel_weights_of_conv(gate, conv, x, y)     # [N, C, 1, 1]
+                from_input = self.gate_mean_from_images and paddle.is_grad_enabled() and x.stop_gradient
+                scale = None if gate is None else _channel_weights_of_conv(gate, conv, x, y, from_input)
                 x = _scale_and_relu(pool(y) + conv.bias.reshape([1, -1, 1, 1]), scale, relu)
             elif gate is not None:
                 y = conv(x)
@@ -175,15 +182,16 @@ def _conv_without_bias(conv, x):
                     groups=conv._groups)
 
 
-def _channel_weights_of_conv(gate, conv, x, y):
+def _channel_weights_of_conv(gate, conv, x, y, from_input):
     """gate.attention(conv(x)) [N, C, 1, 1], given y = conv(x) without its bias [N, C, H, W].
 
-    While training, a stage whose input needs no gradient (the image batch, stage 1) takes the conv output's mean
-    from x (`_conv_output_mean`): the gate's gradient then reaches the conv weights through [N, C_in k k] taps
-    instead of through the whole conv output. Elsewhere the mean of y is cheaper (measured, benchmarks/README.md).
+    With `from_input` (AlexNet: while gradients are recorded, for a stage whose input needs none: stage 1's images)
+    the conv output's mean comes from x (`_conv_output_mean`), so the gate's gradient reaches the conv weights
+    through [N, C_in k k] taps instead of through the whole conv output. Elsewhere pooling y is cheaper (the later
+    stages' inputs need gradients; evaluation has no backward).
     """
     gate.check_input(y)
-    mean = _conv_output_mean(conv, x) if paddle.is_grad_enabled() and x.stop_gradient else None
+    mean = _conv_output_mean(conv, x) if from_input else None
     return gate.attention_from_pooled((average_pool(y) if mean is None else mean) + conv.bias, y.ndim)
 
 
