@@ -223,6 +223,34 @@ if orders.is_file():
               f"{img_s[new_order]:6.1f} img/s ({machine}, {report['environment']['cpu']['model']})")
 
 # %% [markdown]
+# One more identity, for training. A convolution is linear, so the spatial mean of its output, which the gate needs,
+# can be computed from its input: mean(conv(x))[o] = bias[o] + sum over c, u, v of weight[o, c, u, v] * taps[c, u, v],
+# where taps[c, u, v] is the mean of the (zero-padded) input pixels that kernel tap (u, v) meets over all output
+# positions. In stage 1 the input is the image batch, which needs no gradient: taking the mean this way spares the
+# gate's gradient pass over the largest conv output ([N, 48, 32, 32]), so while training AlexNet does it for stage 1
+# (ECA's training overhead with 1 thread in the benchmark: +3.0 to +3.8 % before, +2.2 to +2.5 % after;
+# benchmarks/README.md).
+# Built here from slices and checked against the conv's own output:
+#
+# 卷积是线性的，所以门控需要的"卷积输出的空间均值"也可以直接由输入算出：每个卷积核位置 (u, v) 在所有输出位置上看到的输入像素取均值，
+# 再与权重相乘求和，加上偏置。第一阶段的输入是图像本身，不需要梯度；训练时 AlexNet 这样计算第一阶段的均值，
+# 门控的梯度就不必再流过最大的那张卷积输出特征图。下面用切片从头实现一遍，并与卷积输出的均值对照：
+
+# %%
+conv1 = alexnet_eca.features[0]
+kernel, stride, padding = conv1.weight.shape[-1], conv1._stride[0], conv1._padding
+padded = paddle.nn.functional.pad(x, [padding] * 4)
+outputs = (padded.shape[-1] - kernel) // stride + 1
+taps = paddle.stack([paddle.stack([padded[:, :, u:u + stride * outputs:stride, v:v + stride * outputs:stride]
+                                   .mean(axis=[2, 3]) for v in range(kernel)], axis=-1) for u in range(kernel)],
+                    axis=-2)                                                        # [N, 3, 11, 11]
+mean_from_images = paddle.einsum("ncuv,ocuv->no", taps, conv1.weight) + conv1.bias  # [N, 48]
+with paddle.no_grad():
+    mean_of_conv_output = conv1(x).mean(axis=[2, 3])
+print(f"{outputs} x {outputs} conv outputs; mean from the images vs mean of conv1(x): max |difference| = "
+      f"{float((mean_from_images - mean_of_conv_output).abs().max()):.1e}")
+
+# %% [markdown]
 # ## 5. Predict image files · 预测图片文件
 #
 # `predict_images(model or exported prefix, paths, class_names)` reads image files with PIL, applies the
