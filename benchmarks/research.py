@@ -217,20 +217,21 @@ class OrderedAlexNet(AlexNet):
 def build_model(name, num_classes=10):
     """alexnet, alexnet_eca, alexnet_eca_notebook, alexnet_eca:<pool>+<mix> (see VariantECA), or
     alexnet:<order> / alexnet_eca:<order> with an order of `AlexNet.forward_features` (see OrderedAlexNet), and
-    alexnet_eca:<order>/pooled_mean: stage 1's gate pools the conv output in training too."""
+    alexnet_eca:bias_after_pooling/pooled_mean: stage 1's gate pools the conv output in training too."""
     if name == BASE:
         return AlexNet(num_classes)
     if name == OURS:
         return AlexNetECA(num_classes)
     model, _, variant = name.partition(":")
     order, _, option = variant.partition("/")
-    if model in (BASE, OURS) and order in ORDERS and option in ("", "pooled_mean"):
-        return OrderedAlexNet(num_classes, order, eca=model == OURS, gate_mean_from_images=option != "pooled_mean")
+    pooled_mean = option == "pooled_mean" and model == OURS and order == "bias_after_pooling"   # else no effect
+    if model in (BASE, OURS) and order in ORDERS and (option == "" or pooled_mean):
+        return OrderedAlexNet(num_classes, order, eca=model == OURS, gate_mean_from_images=not pooled_mean)
     variant = "notebook" if name == NOTEBOOK else variant if model == OURS else None
     if variant is None or variant not in eca_variant_names():
         raise ValueError(f"unknown model {name!r}; use {BASE}, {OURS}, {NOTEBOOK}, {OURS}:<pool>+<mix> "
-                         f"with <pool>+<mix> one of {eca_variant_names()[2:]}, or {BASE}:<order> / {OURS}:<order>[/pooled_mean] "
-                         f"with <order> one of {list(ORDERS)}")
+                         f"with <pool>+<mix> one of {eca_variant_names()[2:]}, {BASE}:<order> / {OURS}:<order> "
+                         f"with <order> one of {list(ORDERS)}, or {OURS}:bias_after_pooling/pooled_mean")
     return AlexNet(num_classes, attention=lambda channels, stage: build_eca(variant, NOTEBOOK_ECA_KERNELS[stage]))
 
 
@@ -442,7 +443,8 @@ def summarize_ratios(raw, modes):
             summary[f"eca_overhead_{mode}"] = _paired_ratio(raw[OURS][mode], raw[BASE][mode])
         for name in raw:
             variant = name.partition(":")[2]
-            base = f"{BASE}:{variant}" if f"{BASE}:{variant}" in raw else BASE      # the same order's AlexNet
+            order = variant.partition("/")[0]
+            base = f"{BASE}:{order}" if f"{BASE}:{order}" in raw else BASE      # the same order's AlexNet
             if name.startswith(OURS + ":") and base in raw:
                 summary[f"eca_overhead_{mode}[{variant}]"] = _paired_ratio(raw[name][mode], raw[base][mode])
         if NOTEBOOK in raw and OURS in raw:

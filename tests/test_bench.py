@@ -187,18 +187,25 @@ def test_notebook_model_has_the_same_parameters_as_ours(research):
 
 def test_research_models_in_a_forced_order_compute_the_same_function(research):
     paddle.seed(0)
-    reference = research.build_model(research.OURS)
-    reference.eval()
-    images = paddle.randn([2, 3, 128, 128])
+    images, labels = paddle.randn([2, 3, 128, 128]), paddle.to_tensor([3, 7])
+    results, state = {}, None
     for name in ("alexnet_eca:layers", "alexnet_eca:bias_after_pooling", "alexnet_eca:bias_after_pooling/pooled_mean"):
         model = research.build_model(name)
-        model.set_state_dict(reference.state_dict())
+        state = state or model.state_dict()
+        model.set_state_dict(state)
         model.eval()                                    # no dropout; gradients recorded: stage 1's mean from the images
         assert model.order == name.split(":")[1].split("/")[0]
         assert model.gate_mean_from_images is not name.endswith("/pooled_mean")
-        np.testing.assert_allclose(model(images).numpy(), reference(images).numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
-    with pytest.raises(ValueError, match="unknown model"):
-        research.build_model("alexnet_eca:layers/pooled")
+        logits = model(images)
+        paddle.nn.functional.cross_entropy(logits, labels).backward()
+        results[name] = logits.numpy(), model.features[0].weight.grad.numpy()
+    reference = results.pop("alexnet_eca:layers")
+    for name, (logits, conv1_gradient) in results.items():
+        np.testing.assert_allclose(logits, reference[0], rtol=1e-5, atol=1e-6, err_msg=name)
+        np.testing.assert_allclose(conv1_gradient, reference[1], rtol=1e-4, atol=1e-7, err_msg=name)
+    for wrong in ("alexnet_eca:layers/pooled", "alexnet_eca:layers/pooled_mean", "alexnet:bias_after_pooling/pooled_mean"):
+        with pytest.raises(ValueError, match="unknown model"):
+            research.build_model(wrong)
 
 
 def test_to_static_matches_dynamic_for_alexnet_eca():
@@ -208,6 +215,8 @@ def test_to_static_matches_dynamic_for_alexnet_eca():
     static = paddle.jit.to_static(static)
     x = paddle.randn([2, 3, 128, 128])
     dynamic.eval(), static.eval()
+    with paddle.no_grad():                              # evaluation first, as training loops do after a resume
+        np.testing.assert_allclose(static(x).numpy(), dynamic(x).numpy(), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(static(x).numpy(), dynamic(x).numpy(), rtol=1e-5, atol=1e-5)
     dynamic.train(), static.train()
     for model in (dynamic, static):

@@ -96,8 +96,14 @@ def test_every_order_gives_the_same_features(build):
                                rtol=1e-5, atol=1e-6)
 
 
+def _pooling_every_gate(model):
+    model.gate_mean_from_images = False
+    return model
+
+
 @pytest.mark.parametrize("build", [AlexNet, AlexNetECA, lambda dropout: AlexNetECA(dropout=dropout, unit_gate=True),
-                                   lambda dropout: AlexNet(dropout=dropout, attention="se")])
+                                   lambda dropout: AlexNet(dropout=dropout, attention="se"),
+                                   lambda dropout: _pooling_every_gate(AlexNetECA(dropout=dropout))])
 @pytest.mark.parametrize("order", ["gates_after_pooling", "bias_after_pooling"])
 def test_every_order_gives_the_same_gradients(build, order):
     paddle.seed(0)
@@ -226,6 +232,7 @@ def test_gates_are_reordered_unless_dynamic_mode_has_hooks_on_a_feature_layer(tm
     ((15, 15), dict(kernel_size=5, padding=2)),
     ((17, 20), dict(kernel_size=(3, 5), stride=(2, 1), padding=[1, 0], dilation=(1, 2))),
     ((9, 12), dict(kernel_size=3, stride=3)),
+    ((10, 11), dict(kernel_size=(2, 3), stride=5, padding=(4, 5))),   # stride > kernel, padding > kernel
 ])
 def test_conv_output_mean_from_the_input_matches_paddles_conv_and_pooling(size, settings):
     paddle.seed(0)
@@ -244,9 +251,11 @@ def test_conv_output_mean_from_the_input_matches_paddles_conv_and_pooling(size, 
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6, err_msg=name)
 
 
-@pytest.mark.parametrize("settings", [dict(groups=3), dict(padding="SAME"), dict(padding=[1, 1, 0, 2])])
+@pytest.mark.parametrize("settings", [dict(groups=3), dict(padding="SAME"), dict(padding=[1, 1, 0, 2]),
+                                      dict(padding=1, padding_mode="reflect"), dict(data_format="NHWC"),
+                                      dict(kernel_size=9)])                    # no output position on 8 x 8
 def test_conv_output_mean_declines_other_conv_settings(settings):
-    conv = paddle.nn.Conv2D(3, 6, 3, **settings)
+    conv = paddle.nn.Conv2D(3, 6, **{"kernel_size": 3, **settings})
     assert alexnet_module._conv_output_mean(conv, paddle.randn([1, 3, 8, 8])) is None
 
 
@@ -261,6 +270,10 @@ def test_training_takes_the_first_gate_mean_from_the_images_only(monkeypatch):
     with paddle.no_grad():
         model(paddle.randn([2, 3, 128, 128]))
     assert calls == []                          # evaluation: pooling the conv output is cheaper
+    model.features[0].weight.stop_gradient = True   # conv1 frozen: nothing to spare
+    model(paddle.randn([2, 3, 128, 128]))
+    assert calls == []
+    model.features[0].weight.stop_gradient = False
     model.gate_mean_from_images = False           # the benchmark's comparison: pool the conv output in training too
     model(paddle.randn([2, 3, 128, 128]))
     assert calls == []

@@ -60,9 +60,9 @@ class AlexNet(nn.Layer):
         attention_kwargs: options of a named attention, e.g. {"reduction": 8} for "se".
     """
 
-    # While gradients are recorded (training), stage 1's gate takes its mean from the images (see forward_features);
-    # False pools the conv output instead: the same function, kept so that the benchmark can compare the two
-    # (benchmarks/research.py, models alexnet_eca:<order>/pooled_mean).
+    # While gradients are recorded (training; `evaluate` runs under no_grad), stage 1's gate takes its mean from the
+    # images (see forward_features); False pools the conv output instead: the same function, kept so that the
+    # benchmark can compare the two (benchmarks/research.py, models alexnet_eca:bias_after_pooling/pooled_mean).
     gate_mean_from_images = True
 
     def __init__(self, num_classes=10, dropout=0.5, attention=None, attention_kwargs=None):
@@ -139,7 +139,8 @@ class AlexNet(nn.Layer):
             gate = _reorderable_gate(attention, order)
             if order == "bias_after_pooling" and pool is not None and (gate is not None or attention is None):
                 y = _conv_without_bias(conv, x)
-                from_input = self.gate_mean_from_images and paddle.is_grad_enabled() and x.stop_gradient
+                from_input = (self.gate_mean_from_images and paddle.is_grad_enabled() and x.stop_gradient
+                              and not conv.weight.stop_gradient)
                 scale = None if gate is None else _channel_weights_of_conv(gate, conv, x, y, from_input)
                 x = _scale_and_relu(pool(y) + conv.bias.reshape([1, -1, 1, 1]), scale, relu)
             elif gate is not None:
@@ -185,10 +186,10 @@ def _conv_without_bias(conv, x):
 def _channel_weights_of_conv(gate, conv, x, y, from_input):
     """gate.attention(conv(x)) [N, C, 1, 1], given y = conv(x) without its bias [N, C, H, W].
 
-    With `from_input` (AlexNet: while gradients are recorded, for a stage whose input needs none: stage 1's images)
-    the conv output's mean comes from x (`_conv_output_mean`), so the gate's gradient reaches the conv weights
-    through [N, C_in k k] taps instead of through the whole conv output. Elsewhere pooling y is cheaper (the later
-    stages' inputs need gradients; evaluation has no backward).
+    With `from_input` (AlexNet: while gradients are recorded, for a stage whose input needs none but whose conv
+    weights do: stage 1's images) the conv output's mean comes from x (`_conv_output_mean`), so the gate's gradient
+    reaches the conv weights through [N, C_in k k] taps instead of through the whole conv output. Otherwise y is
+    pooled: cheaper when no backward runs (no_grad) or when the gradient would go on into the input.
     """
     gate.check_input(y)
     mean = _conv_output_mean(conv, x) if from_input else None
@@ -197,27 +198,31 @@ def _channel_weights_of_conv(gate, conv, x, y, from_input):
 
 def _conv_output_mean(conv, x):
     """The spatial mean of `_conv_without_bias(conv, x)`, [N, C_out], computed from the input x [N, C_in, H, W];
-    None unless the conv's stride, padding and dilation are an int or a pair each and groups is 1.
+    None unless the conv is NCHW with zero padding, groups 1, and a stride, padding and dilation that are an int or
+    a pair each (and gives at least one output position).
 
     A convolution is linear: mean(conv(x))[n, o] = sum over c, u, v of weight[o, c, u, v] * taps[n, c, u, v], where
     taps[n, c, u, v] is the mean of the input pixels that kernel tap (u, v) meets over all output positions (zero
-    padding included): x times a 0/1 matrix per spatial axis (`_tap_matrix`).
+    padding included): x times a 0/1 matrix per spatial axis (`_tap_matrix`), over the number of outputs.
     """
     settings = [_pair(value) for value in (conv._stride, conv._padding, conv._dilation)]
-    if conv._groups != 1 or None in settings:
+    if (conv._groups != 1 or None in settings or getattr(conv, "_padding_mode", None) != "zeros"
+            or getattr(conv, "_data_format", None) != "NCHW"):
         return None
     (stride_h, stride_w), (pad_h, pad_w), (dilation_h, dilation_w) = settings
     kernel_h, kernel_w = conv.weight.shape[2:]
     height, width = x.shape[2:]
-    rows = _tap_matrix(height, kernel_h, stride_h, pad_h, dilation_h)
-    cols = _tap_matrix(width, kernel_w, stride_w, pad_w, dilation_w)
+    rows, outputs_h = _tap_matrix(height, kernel_h, stride_h, pad_h, dilation_h)
+    cols, outputs_w = _tap_matrix(width, kernel_w, stride_w, pad_w, dilation_w)
+    if outputs_h < 1 or outputs_w < 1:
+        return None
     rows, cols = (paddle.to_tensor(matrix, dtype=x.dtype, place=x.place) for matrix in (rows, cols))
     # plain 2-D products: a matmul batched over N x C_in tiny matrices is far slower on CPU
     taps = paddle.matmul(x.reshape([-1, width]), cols)                                  # [N C_in H, kw]
     taps = taps.reshape([-1, height, kernel_w]).transpose([0, 2, 1]).reshape([-1, height])
     taps = paddle.matmul(taps, rows).reshape([-1, conv.weight.shape[1] * kernel_w * kernel_h])  # [N, C_in kw kh]
     weight = conv.weight.transpose([0, 1, 3, 2]).flatten(1)                              # [C_out, C_in kw kh]
-    return paddle.matmul(taps, weight, transpose_y=True)
+    return paddle.matmul(taps, weight, transpose_y=True) / (outputs_h * outputs_w)
 
 
 def _pair(value):
@@ -231,14 +236,14 @@ def _pair(value):
 
 @functools.lru_cache(maxsize=64)
 def _tap_matrix(size, kernel, stride, padding, dilation):
-    """[size, kernel] float32: entry (i, u) is 1 / outputs if input position i meets kernel tap u at one of the
-    conv's `outputs` positions along this axis, else 0."""
+    """([size, kernel] 0/1 float32 matrix, outputs): entry (i, u) is 1 if input position i meets kernel tap u at one
+    of the conv's `outputs` positions along this axis (no position twice: stride >= 1)."""
     outputs = (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
     matrix = np.zeros((size, kernel), "float32")
     for tap in range(kernel):
-        positions = np.arange(outputs) * stride + tap * dilation - padding
-        matrix[positions[(positions >= 0) & (positions < size)], tap] = 1.0 / outputs
-    return matrix
+        positions = np.arange(max(outputs, 0)) * stride + tap * dilation - padding
+        matrix[positions[(positions >= 0) & (positions < size)], tap] = 1.0
+    return matrix, outputs
 
 
 def _reorderable_gate(layer, order):
