@@ -122,9 +122,9 @@ class AlexNet(nn.Layer):
           after the max-pool (to the pooled map, and to the conv output's spatial mean for the gate). Paddle's
           dynamic-mode bias adds and their backward are slow on large maps (16 % of AlexNet's training step on
           CPU; training 12-16 % faster this way, benchmarks/README.md); the same result up to float rounding of
-          the gate's mean. While gradients are recorded, a stage whose input needs none (stage 1: the images) takes
-          that mean from its input (the conv is linear, `_channel_weights_of_conv`; `gate_mean_from_images`): no
-          gradient pass over the largest conv output for the gate.
+          the gate's mean. While gradients are recorded, a stage whose input needs none but whose conv weights do
+          (stage 1: the images) takes that mean from its input (the conv is linear, `_channel_weights_of_conv`;
+          `gate_mean_from_images`): no gradient pass over the largest conv output for the gate.
         Gates, and in "bias_after_pooling" the pooled stages' convs, are then not called as layers, so their
         forward hooks do not run. Stages with another kind of attention (EMA, a constant gate, a gate that
         overrides `forward`, or for "bias_after_pooling" `attention`) run in the layers' order, and so does all of
