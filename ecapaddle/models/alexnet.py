@@ -139,9 +139,7 @@ class AlexNet(nn.Layer):
             gate = _reorderable_gate(attention, order)
             if order == "bias_after_pooling" and pool is not None and (gate is not None or attention is None):
                 y = _conv_without_bias(conv, x)
-                from_input = (self.gate_mean_from_images and paddle.is_grad_enabled() and x.stop_gradient
-                              and not conv.weight.stop_gradient)
-                scale = None if gate is None else _channel_weights_of_conv(gate, conv, x, y, from_input)
+                scale = None if gate is None else _channel_weights_of_conv(gate, conv, x, y, self.gate_mean_from_images)
                 x = _scale_and_relu(pool(y) + conv.bias.reshape([1, -1, 1, 1]), scale, relu)
             elif gate is not None:
                 y = conv(x)
@@ -183,31 +181,33 @@ def _conv_without_bias(conv, x):
                     groups=conv._groups)
 
 
-def _channel_weights_of_conv(gate, conv, x, y, from_input):
+def _channel_weights_of_conv(gate, conv, x, y, mean_from_input):
     """gate.attention(conv(x)) [N, C, 1, 1], given y = conv(x) without its bias [N, C, H, W].
 
-    With `from_input` (AlexNet: while gradients are recorded, for a stage whose input needs none but whose conv
-    weights do: stage 1's images) the conv output's mean comes from x (`_conv_output_mean`), so the gate's gradient
-    reaches the conv weights through [N, C_in k k] taps instead of through the whole conv output. Otherwise y is
-    pooled: cheaper when no backward runs (no_grad) or when the gradient would go on into the input.
+    With `mean_from_input`, while gradients are recorded and x needs none but the conv weights do (AlexNet's stage 1:
+    the images), the conv output's mean comes from x (`_conv_output_mean`), so the gate's gradient reaches the conv
+    weights through [N, C_in k k] taps instead of through the whole conv output. Otherwise y is pooled: cheaper when
+    no backward runs (no_grad) or when the gradient would go on into the input.
     """
     gate.check_input(y)
+    from_input = mean_from_input and paddle.is_grad_enabled() and x.stop_gradient and not conv.weight.stop_gradient
     mean = _conv_output_mean(conv, x) if from_input else None
     return gate.attention_from_pooled((average_pool(y) if mean is None else mean) + conv.bias, y.ndim)
 
 
 def _conv_output_mean(conv, x):
     """The spatial mean of `_conv_without_bias(conv, x)`, [N, C_out], computed from the input x [N, C_in, H, W];
-    None unless the conv is NCHW with zero padding, groups 1, and a stride, padding and dilation that are an int or
-    a pair each (and gives at least one output position).
+    None unless the conv is a `_plain_conv` with groups 1 and a stride, padding and dilation that are an int or a
+    pair each (and gives at least one output position).
 
     A convolution is linear: mean(conv(x))[n, o] = sum over c, u, v of weight[o, c, u, v] * taps[n, c, u, v], where
     taps[n, c, u, v] is the mean of the input pixels that kernel tap (u, v) meets over all output positions (zero
     padding included): x times a 0/1 matrix per spatial axis (`_tap_matrix`), over the number of outputs.
     """
+    if not _plain_conv(conv) or conv._groups != 1:
+        return None
     settings = [_pair(value) for value in (conv._stride, conv._padding, conv._dilation)]
-    if (conv._groups != 1 or None in settings or getattr(conv, "_padding_mode", None) != "zeros"
-            or getattr(conv, "_data_format", None) != "NCHW"):
+    if None in settings:
         return None
     (stride_h, stride_w), (pad_h, pad_w), (dilation_h, dilation_w) = settings
     kernel_h, kernel_w = conv.weight.shape[2:]
