@@ -1,4 +1,6 @@
 """SE, the ECA paper's ablation variants, ECA-NS, CECA and EMA against NumPy restatements of their papers."""
+import re
+
 import numpy as np
 import paddle
 import pytest
@@ -6,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ecapaddle.layers import (CECA, ECA, ECANS, EMA, SE, SEGC, ChannelGate, ConstantGate, SEVar1, SEVar2, SEVar3, UnitGateECA,
-                              create_attention, list_attentions)
+                              create_attention, eca_kernel_size, list_attentions)
 from ecapaddle.utils import count_parameters
 
 
@@ -253,6 +255,45 @@ def test_bad_arguments_are_clear_errors():
         SE(8, reduction=2)(paddle.ones([1, 8, 2, 2], dtype="int64"))
 
 
+CHANNEL_ARGUMENTS = {"SE": SE, "SEVar1": SEVar1, "SEVar2": SEVar2, "SEVar3": SEVar3, "SEGC": SEGC, "ECANS": ECANS,
+                     "EMA": EMA, "ECA": lambda c: ECA(channels=c), "CECA": lambda c: CECA(channels=c),
+                     "UnitGateECA": lambda c: UnitGateECA(channels=c), "eca_kernel_size": eca_kernel_size}
+
+
+@pytest.mark.parametrize("name", CHANNEL_ARGUMENTS)
+@pytest.mark.parametrize("channels,error", [(16.0, TypeError), (True, TypeError), ("16", TypeError),
+                                            (0, ValueError), (-16, ValueError)])
+def test_every_layer_rejects_bad_channels_with_the_same_error(name, channels, error):
+    with pytest.raises(error, match=re.escape(f"channels must be a positive int, got {channels!r}")):
+        CHANNEL_ARGUMENTS[name](channels)
+
+
+@pytest.mark.parametrize("build,error", [
+    (lambda: SE(16, reduction=2.0), TypeError), (lambda: SE(16, reduction=0), ValueError),
+    (lambda: SEGC(16, groups=2.0), TypeError), (lambda: SEGC(16, group_size=0), ValueError),
+    (lambda: EMA(16, factor=True), TypeError), (lambda: EMA(16, factor=-2), ValueError),
+    (lambda: ECANS(16, kernel_size=3.0), TypeError)])
+def test_other_int_arguments_follow_the_same_rule(build, error):
+    with pytest.raises(error, match="must be a positive int"):
+        build()
+
+
+@pytest.mark.parametrize("layer", [SE(8, reduction=2), SEVar1(8), ECANS(8), ECA(channels=8), ECA(kernel_size=3)],
+                         ids=["SE", "SEVar1", "ECANS", "ECA(channels)", "ECA(kernel_size)"])
+def test_every_gate_checks_its_input_the_same_way(layer):
+    name = type(layer).__name__
+    expected = re.escape(f"{name} expects a tensor [N, C, L], [N, C, H, W] or [N, C, D, H, W]; got rank 2")
+    with pytest.raises(ValueError, match=expected):
+        layer(paddle.randn([2, 8]))
+    with pytest.raises(TypeError, match=f"{name} expects a floating-point tensor"):
+        layer(paddle.ones([2, 8, 3, 3], dtype="int64"))
+    if layer.channels is None:                             # ECA built from k alone gates any C
+        assert layer(paddle.randn([2, 5, 3, 3])).shape == [2, 5, 3, 3]
+    else:
+        with pytest.raises(ValueError, match=f"{name} was built for 8 channels but the input has 5"):
+            layer(paddle.randn([2, 5, 3, 3]))
+
+
 # -- the factory and the shared gate -------------------------------------------------------------
 
 def test_create_attention_builds_every_layer_by_name():
@@ -282,4 +323,18 @@ def test_se_variants_and_eca_share_the_adaptive_pooling_gate():
     eca.conv.weight.set_value(np.array([[[0.0, 1.0, 0.0]]], dtype="float32"))
     x = np.random.default_rng(7).standard_normal((2, 16, 5, 3))
     np.testing.assert_allclose(run(eca, x), run(SEVar1(16), x), atol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(2, 12, 5), (2, 12, 4, 3), (1, 12, 2, 3, 2)])
+def test_unit_gate_eca_is_twice_ecas_gate_with_the_same_weights(shape):
+    rng = np.random.default_rng(8)
+    unit = randomize(UnitGateECA(kernel_size=5), rng)
+    eca = ECA(kernel_size=5)
+    eca.set_state_dict(unit.state_dict())
+    x = rng.standard_normal(shape)
+    xt = paddle.to_tensor(x.astype("float32"))
+    np.testing.assert_array_equal(unit.attention(xt).numpy(), 2 * eca.attention(xt).numpy())
+    rows = np.tile(params(unit)["conv.weight"].reshape(1, 5), (12, 1))
+    np.testing.assert_allclose(run(unit, x), 2 * gate(x, band_logits(pooled(x), rows)), atol=1e-5)
+    assert np.all(UnitGateECA(channels=64).conv.weight.numpy() == 0)
 

@@ -6,7 +6,7 @@ from ecapaddle import ECA, eca_kernel_size
 
 
 def eca_reference(x, w):
-    """SPEC §1 in NumPy: pool, zero-padded 1-D conv across channels (cross-correlation), sigmoid, scale."""
+    """ECA in NumPy: pool, zero-padded 1-D conv across channels (cross-correlation), sigmoid, scale."""
     n, c = x.shape[:2]
     k = w.size
     pad = (k - 1) // 2
@@ -123,19 +123,29 @@ def test_adaptive_rule_parameters():
     assert eca_kernel_size(4) == 1                        # (2 + 1) / 2 = 1.5 -> 1, no clamp to 3
 
 
-@pytest.mark.parametrize("k", [0, 2, 4, -3])
-def test_even_or_non_positive_kernel_is_a_clear_error(k):
-    with pytest.raises(ValueError, match="kernel_size must be a positive odd int"):
+@pytest.mark.parametrize("k", [2, 4])
+def test_even_kernel_is_a_clear_error(k):
+    with pytest.raises(ValueError, match=f"kernel_size must be a positive odd int .*, got {k}; use .* as {k + 1}"):
+        ECA(kernel_size=k)
+
+
+@pytest.mark.parametrize("k", [0, -3])
+def test_non_positive_kernel_is_a_value_error(k):
+    with pytest.raises(ValueError, match=f"kernel_size must be a positive int, got {k}"):
         ECA(kernel_size=k)
 
 
 def test_bad_construction_and_input_errors():
     with pytest.raises(ValueError, match="needs kernel_size"):
         ECA()
-    with pytest.raises(TypeError, match="channels must be a positive int"):
+    with pytest.raises(TypeError, match=r"ECA channels must be a positive int, got 64.0 \(float\)"):
         ECA(channels=64.0)
-    with pytest.raises(TypeError, match="kernel_size must be a positive odd int"):
+    with pytest.raises(ValueError, match="ECA channels must be a positive int, got 0"):
+        ECA(channels=0)
+    with pytest.raises(TypeError, match=r"kernel_size must be a positive int, got 3.0 \(float\)"):
         ECA(kernel_size=3.0)
+    with pytest.raises(ValueError, match="gamma must be positive"):
+        ECA(channels=64, gamma=0)
     layer = ECA(channels=16)
     with pytest.raises(ValueError, match="rank 2"):
         layer(paddle.randn([4, 16]))

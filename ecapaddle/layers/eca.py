@@ -4,12 +4,12 @@ Wang, Wu, Zhu, Li, Zuo, Hu. "ECA-Net: Efficient Channel Attention for Deep
 Convolutional Neural Networks". CVPR 2020. https://arxiv.org/abs/1910.03151
 """
 import math
-import numbers
 
 import paddle
 import paddle.nn as nn
+import paddle.nn.functional as F
 
-from .gate import ChannelGate
+from .gate import ChannelGate, check_positive_int
 
 PADDINGS = ("zeros", "circular")
 
@@ -21,27 +21,20 @@ def eca_kernel_size(channels, gamma=2, b=1):
     Examples with gamma=2, b=1: 64 -> 3, 128 -> 5, 256 -> 5, 512 -> 5, 2048 -> 7.
     Unlike timm, k is not clamped to 3: very small C gives k = 1.
     """
-    _check_channels(channels)
+    check_positive_int(channels, "channels")
     if gamma <= 0:
         raise ValueError(f"gamma must be positive, got {gamma!r}")
     t = int(abs((math.log2(channels) + b) / gamma))
     return t if t % 2 else t + 1
 
 
-def _check_channels(channels):
-    if isinstance(channels, bool) or not isinstance(channels, numbers.Integral):
-        raise TypeError(f"channels must be a positive int, got {channels!r} ({type(channels).__name__})")
-    if channels < 1:
-        raise ValueError(f"channels must be a positive int, got {channels}")
-
-
-def _check_kernel_size(kernel_size):
-    if isinstance(kernel_size, bool) or not isinstance(kernel_size, numbers.Integral):
-        raise TypeError(f"kernel_size must be a positive odd int, got {kernel_size!r}")
-    if kernel_size < 1 or kernel_size % 2 == 0:
+def check_kernel_size(kernel_size):
+    """Raise TypeError unless kernel_size is an int, ValueError unless it is positive and odd."""
+    check_positive_int(kernel_size, "kernel_size")
+    if kernel_size % 2 == 0:
         raise ValueError(
             f"kernel_size must be a positive odd int so that the zero padding (k-1)//2 keeps the "
-            f"channel count, got {kernel_size}; use an odd size such as {max(1, kernel_size + 1) | 1}, "
+            f"channel count, got {kernel_size}; use an odd size such as {kernel_size + 1}, "
             f"or pass channels=C to derive it with the adaptive rule")
 
 
@@ -75,16 +68,14 @@ class ECA(ChannelGate):
     any_channels = True
 
     def __init__(self, channels=None, kernel_size=None, gamma=2, b=1, padding="zeros"):
+        super().__init__(channels)
         if padding not in PADDINGS:
             raise ValueError(f"ECA padding must be one of {PADDINGS}, got {padding!r}")
-        if kernel_size is None and channels is None:
-            raise ValueError("ECA needs kernel_size=k (odd) or channels=C to derive k with the adaptive rule")
-        if channels is not None:
-            _check_channels(channels)
         if kernel_size is None:
-            kernel_size = eca_kernel_size(channels, gamma, b)
-        _check_kernel_size(kernel_size)
-        super().__init__(channels)
+            if channels is None:
+                raise ValueError("ECA needs kernel_size=k (odd) or channels=C to derive k with the adaptive rule")
+            kernel_size = eca_kernel_size(self.channels, gamma, b)
+        check_kernel_size(kernel_size)
         self.kernel_size = int(kernel_size)
         self.padding = padding
         self.conv = nn.Conv1D(1, 1, self.kernel_size, padding=(self.kernel_size - 1) // 2,
@@ -93,18 +84,6 @@ class ECA(ChannelGate):
     def excite(self, y):
         """The 1-D convolution along the channels: y [N, C] -> logits [N, C]."""
         return self.conv(y.unsqueeze(1)).squeeze(1)                         # [N, 1, C] -> [N, C]
-
-    def check_input(self, x):
-        if x.ndim not in (3, 4, 5):
-            raise ValueError(
-                f"ECA expects a tensor [N, C, L], [N, C, H, W] or [N, C, D, H, W]; got rank {x.ndim} "
-                f"with shape {list(x.shape)}. Add a batch axis with x.unsqueeze(0) for a single sample.")
-        if not paddle.is_floating_point(x):
-            raise TypeError(f"ECA expects a floating-point tensor, got {x.dtype}; convert with x.astype('float32')")
-        if self.channels is not None and x.shape[1] not in (self.channels, -1):
-            raise ValueError(
-                f"ECA was built for {self.channels} channels but the input has {x.shape[1]} "
-                f"(shape {list(x.shape)}); build it with ECA(channels={x.shape[1]}) or pass kernel_size only")
 
     def extra_repr(self):
         circular = ", padding='circular'" if self.padding == "circular" else ""
@@ -125,11 +104,11 @@ class CECA(ECA):
 class UnitGateECA(ECA):
     """ECA whose gate starts at 1: out = x * 2 * sigmoid(conv(pool(x))), conv weights initialised to 0.
 
-    A control for the AlexNet experiment (issue "gate-scale control"): a freshly built ECA gates
-    every channel by about sigmoid(0) = 0.5, which halves the activations of each stage of a network
-    without BatchNorm. This form has the same k parameters and weight layout as `ECA`, but at
-    initialisation its gate is exactly 1, so a network using it computes the same function as the
-    network without attention; any difference after training comes from what the gate learns.
+    A control for the AlexNet experiment: a freshly built ECA gates every channel by about
+    sigmoid(0) = 0.5, which halves the activations of each stage of a network without BatchNorm.
+    This form has the same k parameters and weight layout as `ECA`, but at initialisation its gate
+    is exactly 1, so a network using it computes the same function as the network without
+    attention; any difference after training comes from what the gate learns.
 
     Args and shapes as for `ECA`.
     """
@@ -138,7 +117,6 @@ class UnitGateECA(ECA):
         super().__init__(channels, kernel_size, gamma, b, padding)
         self.conv.weight.set_value(paddle.zeros_like(self.conv.weight))
 
-    def attention_from_pooled(self, pooled, ndim):
-        """The channel weights 2 * sigmoid(conv(pooled)), shape [N, C, 1, ...], in (0, 2)."""
-        return 2.0 * super().attention_from_pooled(pooled, ndim)
-
+    def gate(self, logits):
+        """The channel weights 2 * sigmoid(logits), in (0, 2): exactly 1 where the logits are 0."""
+        return 2.0 * F.sigmoid(logits)

@@ -10,7 +10,7 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
-from .eca import _check_kernel_size, eca_kernel_size
+from .eca import check_kernel_size, eca_kernel_size
 from .gate import ChannelGate
 
 
@@ -35,7 +35,7 @@ class ECANS(ChannelGate):
         super().__init__(channels)
         if kernel_size is None:
             kernel_size = eca_kernel_size(self.channels, gamma, b)
-        _check_kernel_size(kernel_size)
+        check_kernel_size(kernel_size)
         self.kernel_size = int(kernel_size)
         self.weight = self.create_parameter(
             [self.channels, self.kernel_size],

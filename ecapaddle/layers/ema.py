@@ -4,13 +4,11 @@ Ouyang, He, Zhang, Luo, Guo, Zhan, Huang. "Efficient Multi-Scale Attention Modul
 Cross-Spatial Learning". ICASSP 2023. https://arxiv.org/abs/2305.13563
 Follows the authors' PyTorch module (github.com/YOLOonMe/EMA-attention-module, EmaModule).
 """
-import numbers
-
 import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
-from .gate import check_channels, check_feature_map
+from .gate import check_feature_map, check_positive_int
 
 
 class EMA(nn.Layer):
@@ -37,9 +35,8 @@ class EMA(nn.Layer):
 
     def __init__(self, channels, factor=32):
         super().__init__()
-        check_channels(channels, "EMA")
-        if isinstance(factor, bool) or not isinstance(factor, numbers.Integral) or factor < 1:
-            raise ValueError(f"EMA factor (number of groups) must be a positive int, got {factor!r}")
+        check_positive_int(channels, "EMA channels")
+        check_positive_int(factor, "EMA factor (the number of groups)")
         if channels % factor:
             fitting = max(d for d in range(1, factor + 1) if channels % d == 0)
             raise ValueError(

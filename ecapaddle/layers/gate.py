@@ -1,7 +1,8 @@
-"""The pooled channel gate that SE, its variants, ECA-NS and ECA share, and the input checks of the layers.
+"""The pooled channel gate shared by SE, its variants, ECA-NS and ECA, and the layers' argument and input checks.
 
-out = x * sigmoid(excite(pool(x))): `pool` averages over the spatial axes with Paddle's adaptive
-average pooling, [N, C, *spatial] -> [N, C], and each layer defines `excite`, [N, C] -> [N, C].
+out = x * gate(excite(pool(x))): `pool` averages over the spatial axes with Paddle's adaptive
+average pooling, [N, C, *spatial] -> [N, C], each layer defines `excite`, [N, C] -> [N, C],
+and `gate` is the sigmoid unless a layer says otherwise.
 """
 import numbers
 
@@ -9,29 +10,35 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
-# Not x.mean(axis=[2, 3]): in Paddle 3.3 the CPU backward of a mean over two axes is ~15x slower, and
-# under Paddle Inference (oneDNN) it made AlexNet-ECA 3x slower (benchmarks/README.md).
+# Adaptive average pooling rather than x.mean(axis=[2, 3]): Paddle's CPU backward of a mean over several
+# axes, and its oneDNN kernel under Paddle Inference, are much slower (measured in benchmarks/README.md).
 ADAPTIVE_AVG_POOL = {3: F.adaptive_avg_pool1d, 4: F.adaptive_avg_pool2d, 5: F.adaptive_avg_pool3d}
 LAYOUTS = {3: "[N, C, L]", 4: "[N, C, H, W]", 5: "[N, C, D, H, W]"}
 
 
-def check_channels(channels, layer_name):
-    """Raise a clear error unless `channels` is a positive int."""
-    if isinstance(channels, bool) or not isinstance(channels, numbers.Integral) or channels < 1:
-        raise ValueError(f"{layer_name} needs channels=C, a positive int; got {channels!r}")
+def check_positive_int(value, name):
+    """Raise TypeError unless `value` is an int (a bool is not), ValueError if it is below 1."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a positive int, got {value!r} ({type(value).__name__})")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value}")
 
 
 def check_feature_map(x, channels, layer_name, ranks=(3, 4, 5)):
-    """Raise a clear error unless x is a floating-point [N, C, *spatial] tensor with C = channels."""
+    """Raise a clear error unless x is a floating-point [N, C, *spatial] tensor of one of `ranks`.
+
+    C must equal `channels` unless `channels` is None (a layer for any C).
+    """
     if x.ndim not in ranks:
-        expected = " or ".join(LAYOUTS[r] for r in ranks)
+        *others, last = [LAYOUTS[rank] for rank in ranks]
+        expected = f"{', '.join(others)} or {last}" if others else last
         raise ValueError(
             f"{layer_name} expects a tensor {expected}; got rank {x.ndim} with shape {list(x.shape)}. "
             f"Add a batch axis with x.unsqueeze(0) for a single sample.")
     if not paddle.is_floating_point(x):
         raise TypeError(f"{layer_name} expects a floating-point tensor, got {x.dtype}; "
                         f"convert with x.astype('float32')")
-    if x.shape[1] not in (channels, -1):
+    if channels is not None and x.shape[1] not in (channels, -1):
         raise ValueError(f"{layer_name} was built for {channels} channels but the input has {x.shape[1]} "
                          f"(shape {list(x.shape)}); build it with channels={x.shape[1]}")
 
@@ -42,10 +49,10 @@ def average_pool(x):
 
 
 class ChannelGate(nn.Layer):
-    """out = x * sigmoid(excite(average_pool(x))), the pattern of SE, its ablation variants, ECA-NS and ECA.
+    """out = x * gate(excite(average_pool(x))), the pattern of SE, its ablation variants, ECA-NS and ECA.
 
     Subclasses define `excite`, a map from the pooled descriptor y [N, C] to logits [N, C], and may
-    override `check_input`.
+    override `gate`, the map from the logits to the channel weights (sigmoid by default).
 
     Args:
         channels: number of input channels C (a positive int). Subclasses whose class attribute
@@ -59,24 +66,22 @@ class ChannelGate(nn.Layer):
     def __init__(self, channels):
         super().__init__()
         if channels is not None or not self.any_channels:
-            check_channels(channels, type(self).__name__)
+            check_positive_int(channels, f"{type(self).__name__} channels")
         self.channels = None if channels is None else int(channels)
 
     def excite(self, y):
         raise NotImplementedError
 
-    def check_input(self, x):
-        check_feature_map(x, self.channels, type(self).__name__)
+    def gate(self, logits):
+        """The channel weights sigmoid(logits), in (0, 1): [N, C] -> [N, C]."""
+        return F.sigmoid(logits)
 
     def attention(self, x):
-        """The channel weights sigmoid(excite(pool(x))), shape [N, C, 1, ...] (broadcastable to x)."""
-        self.check_input(x)
-        return self.attention_from_pooled(average_pool(x), x.ndim)
-
-    def attention_from_pooled(self, pooled, ndim):
-        """The channel weights from the spatial means `pooled` [N, C] of a rank-`ndim` input: [N, C, 1, ...]."""
+        """The channel weights gate(excite(average_pool(x))), shape [N, C, 1, ...] (broadcastable to x)."""
+        check_feature_map(x, self.channels, type(self).__name__)
+        weights = self.gate(self.excite(average_pool(x)))                     # [N, C]
         # 0 copies the batch size: no Python ints from x.shape, so exported graphs keep it dynamic
-        return F.sigmoid(self.excite(pooled)).reshape([0, -1] + [1] * (ndim - 2))
+        return weights.reshape([0, -1] + [1] * (x.ndim - 2))
 
     def forward(self, x):
         return x * self.attention(x)
@@ -107,4 +112,3 @@ class ConstantGate(nn.Layer):
 
     def extra_repr(self):
         return f"value={self.value}"
-

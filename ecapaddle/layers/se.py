@@ -2,12 +2,10 @@
 
 Hu, Shen, Sun. "Squeeze-and-Excitation Networks". CVPR 2018. https://arxiv.org/abs/1709.01507
 """
-import numbers
-
 import paddle.nn as nn
 import paddle.nn.functional as F
 
-from .gate import ChannelGate
+from .gate import ChannelGate, check_positive_int
 
 
 class SE(ChannelGate):
@@ -29,8 +27,7 @@ class SE(ChannelGate):
 
     def __init__(self, channels, reduction=16):
         super().__init__(channels)
-        if isinstance(reduction, bool) or not isinstance(reduction, numbers.Integral) or reduction < 1:
-            raise ValueError(f"SE reduction must be a positive int, got {reduction!r}")
+        check_positive_int(reduction, "SE reduction")
         hidden = self.channels // reduction
         if hidden < 1:
             raise ValueError(f"SE with {self.channels} channels and reduction={reduction} has no hidden units "

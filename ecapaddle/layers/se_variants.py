@@ -14,11 +14,9 @@ Each variant is out = x * sigmoid(W y), y the spatial mean of x [N, C], with a d
 None has a bias, so the parameter counts are exactly the paper's formulas. The ECA-NS variant
 (a band matrix with unshared rows) is in eca_ns.py.
 """
-import numbers
-
 import paddle.nn as nn
 
-from .gate import ChannelGate
+from .gate import ChannelGate, check_positive_int
 
 
 class SEVar1(ChannelGate):
@@ -106,7 +104,9 @@ class SEGC(ChannelGate):
 
 
 def _check_divisor(value, channels, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1 or channels % value:
+    """Raise TypeError unless `value` is an int, ValueError unless it is a positive divisor of `channels`."""
+    check_positive_int(value, f"SEGC {name}")
+    if channels % value:
         divisors = [d for d in range(1, channels + 1) if channels % d == 0]
-        raise ValueError(f"SEGC {name} must be a positive divisor of channels={channels}, got {value!r}; "
+        raise ValueError(f"SEGC {name} must be a divisor of channels={channels}, got {value!r}; "
                          f"divisors of {channels}: {divisors}")
