@@ -113,7 +113,7 @@ def add_data_arguments(p):
 
 
 def add_train_arguments(p):
-    from .engine.parallel import PROCS_HELP, procs_value
+    from .launcher import PROCS_HELP, procs_value
 
     g = p.add_argument_group("training")
     g.add_argument("--epochs", type=positive_int)
@@ -311,6 +311,7 @@ def train_config(args, recipe, seed):
 
 def run_one(model_name, args, recipe, seed, datasets, out_dir, data_info):
     from .engine import train
+    from .inference import training_evaluator
     from .models import create
     from .utils import seed_everything
 
@@ -320,7 +321,8 @@ def run_one(model_name, args, recipe, seed, datasets, out_dir, data_info):
     seed_everything(seed)       # the same initial weights for the same seed
     model = create(model_name, num_classes=10)
     return train(model, train_set, val_set, train_config(args, recipe, seed), out_dir=out_dir, resume=args.resume,
-                 overwrite=args.force, model_name=model_name, data_info=data_info, test_set=test_set)
+                 overwrite=args.force, model_name=model_name, data_info=data_info, test_set=test_set,
+                 evaluator=training_evaluator(args.cpu_threads))
 
 
 def time_steps(model_name, train_set, recipe, steps=DRY_RUN_STEPS):
@@ -394,7 +396,7 @@ def dry_run(args, recipe, runs):
 
 
 def cmd_train(args):
-    from .engine.parallel import launch_workers, needs_launch
+    from .launcher import launch_workers, needs_launch
 
     recipe = resolve_recipe(args)
     default = f"runs/train-{args.model}"
@@ -414,7 +416,7 @@ def cmd_train(args):
 
 
 def cmd_compare(args):
-    from .engine.parallel import launch_workers, needs_launch
+    from .launcher import launch_workers, needs_launch
 
     recipe = resolve_recipe(args)
     out = output_dir(args, "runs/compare")
@@ -655,7 +657,7 @@ def main(argv=None):
         args = build_parser().parse_args(argv)
         args.argv = argv        # re-run by the workers of --procs N
         threads = getattr(args, "threads", None) or requested_threads() or "auto"
-        use_all_cores() if threads == "auto" else set_num_threads(threads)
+        args.cpu_threads = use_all_cores() if threads == "auto" else set_num_threads(threads)
         return args.func(args) or 0
     except KeyboardInterrupt:
         if debug:

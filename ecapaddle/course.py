@@ -183,25 +183,16 @@ def _setup_plots(figure_format, dpi):
 
 
 def _setup_threads(threads):
-    """Set Paddle's CPU thread count: "all" cores (or $ECAPADDLE_THREADS when set), an int, or None (leave it),
-    and MKL's fast kernels on AMD CPUs (`ecapaddle.runtime.use_fast_mkl`).
-
-    Returns the count set, or None when nothing was set (also when this version of `ecapaddle.runtime`
-    has no thread setting).
-    """
+    """MKL's fast kernels on AMD CPUs (`ecapaddle.runtime.use_fast_mkl`), then Paddle's CPU thread count: "all"
+    cores (or $ECAPADDLE_THREADS when set), an int, or None (left alone). Returns the count set, or None."""
     from . import runtime
 
-    runtime.use_fast_mkl()          # before Paddle's first CPU computation (AMD only; 2x in dynamic mode)
-    if threads is None:
-        return None
+    runtime.use_fast_mkl()          # before Paddle's first CPU computation
     if threads == "all" and os.environ.get(THREADS_VARIABLE):
         threads = int(os.environ[THREADS_VARIABLE])
-    if threads == "all":
-        use_all_cores = getattr(runtime, "use_all_cores", None)
-        result = use_all_cores() if use_all_cores is not None else None
-    else:
-        result = runtime.set_num_threads(threads)
-    return result if isinstance(result, int) and not isinstance(result, bool) else None
+    if threads is None:
+        return None
+    return runtime.use_all_cores() if threads == "all" else runtime.set_num_threads(threads)
 
 
 # ---------------------------------------------------------------------------------------------- data
@@ -326,7 +317,9 @@ def live_run(models, recipe, seeds, work_dir, archive=None, log_every=None, prog
     """
     from . import seed_everything
     from .engine import train
+    from .inference import training_evaluator
     from .recipes import get_recipe
+    from .runtime import num_threads
 
     recipe = get_recipe(recipe)
     seeds = [seeds] if isinstance(seeds, int) else list(seeds)
@@ -353,7 +346,8 @@ def live_run(models, recipe, seeds, work_dir, archive=None, log_every=None, prog
             out = root / f"{name}-seed{seed}"
             start = time.perf_counter()
             history = train(model, train_set, val_set, recipe.train_config(seed, log_every=log_every, progress=progress),
-                            out_dir=out, model_name=name, data_info=dict(info), test_set=test_set)
+                            out_dir=out, model_name=name, data_info=dict(info), test_set=test_set,
+                            evaluator=training_evaluator(num_threads()))
             histories.append(history)
             trained[(name, seed)] = model
             run_dirs[(name, seed)] = out

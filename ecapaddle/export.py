@@ -3,13 +3,11 @@
 `export_model` writes `<prefix>.json` (Paddle 3, PIR program) or `<prefix>.pdmodel` (Paddle 2.x)
 plus `<prefix>.pdiparams`; `load_exported` and `create_predictor` accept either.
 
-oneDNN, measured with Paddle 3.3.1 on this project's 2-core AMD CPU:
-- the paddle.inference predictor keeps its defaults (oneDNN and IR passes on): outputs match the
-  dynamic model to about 2e-6 relative, and it ran 2-7x faster than with oneDNN disabled
-  (AlexNet-ECA 128 px and ResNet-18-ECA 32 px, batch 64, 2 threads; noisy shared machine);
-- a paddle.jit.load-ed program crashes the process (segmentation fault) when FLAGS_use_mkldnn or
-  FLAGS_use_onednn is on (the global dynamic-mode flags of SPEC §4), so `load_exported` refuses
-  to run with them instead. Exporting is unaffected.
+The paddle.inference predictor keeps its defaults (oneDNN and IR passes on): its outputs match the
+dynamic model up to rounding, and it runs faster than without oneDNN (benchmarks/README.md). A
+paddle.jit.load-ed program, on the other hand, crashes the process (segmentation fault) when
+FLAGS_use_mkldnn or FLAGS_use_onednn is on, so `load_exported` refuses to run with them instead.
+Exporting is unaffected.
 """
 import contextlib
 import os
@@ -21,6 +19,7 @@ from paddle.static import InputSpec
 from PIL import Image
 
 from .data.transforms import build_transforms
+from .runtime import available_cores
 
 MODEL_SUFFIXES = (".json", ".pdmodel")      # Paddle 3 (PIR) and Paddle 2.x program files
 ONEDNN_FLAGS = ("FLAGS_use_mkldnn", "FLAGS_use_onednn")
@@ -71,12 +70,12 @@ def create_predictor(path_prefix, cpu_threads=None):
 
     Args:
         path_prefix: prefix given to `export_model`.
-        cpu_threads: CPU math threads; None keeps Paddle Inference's default (1).
+        cpu_threads: CPU math threads; None = every core this process may use (`runtime.available_cores`),
+            as the CLI's `evaluate` and `predict` do, instead of Paddle Inference's own default of one.
     """
     config = inference.Config(*model_files(path_prefix))
     config.disable_glog_info()
-    if cpu_threads is not None:
-        config.set_cpu_math_library_num_threads(int(cpu_threads))
+    config.set_cpu_math_library_num_threads(int(cpu_threads or available_cores()))
     return inference.create_predictor(config)
 
 
@@ -103,7 +102,7 @@ def predict_images(model_or_prefix, image_paths, class_names, topk=5, size=128, 
         class_names: one name per model output.
         topk: number of classes to return per image (1 .. len(class_names)).
         size: side of the square model input in pixels (128 for the notebook's AlexNet).
-        cpu_threads: CPU math threads of the predictor for a prefix; None = Paddle Inference's default (1).
+        cpu_threads: CPU math threads of the predictor for a prefix; None = every available core.
     """
     image_paths = [os.fspath(path) for path in image_paths]
     if not image_paths:

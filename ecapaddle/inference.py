@@ -1,12 +1,14 @@
 """Evaluation and prediction through Paddle Inference: export the model, run a CPU predictor.
 
-On the project's 2-core CPU the exported program through a paddle.inference predictor (oneDNN
-and IR passes on) evaluated AlexNet-ECA about 3-5x faster than dynamic mode, with logits equal
-to about 1e-6 (issue 15). The CLI's `evaluate` and `predict` use it on CPU unless given
-`--dynamic`; on a GPU dynamic mode is already fast and stays the default (`use_predictor`).
-The predictor never goes through `paddle.jit.load`, so it is safe with FLAGS_use_mkldnn on.
+The exported program run by a paddle.inference predictor (oneDNN and IR passes on) evaluates a
+model on CPU several times faster than dynamic mode, with the same logits up to rounding
+(benchmarks/README.md). The CLI's `evaluate` and `predict` use it on CPU unless given `--dynamic`,
+and the CLI and the course hand `training_evaluator` to the training engine; on a GPU dynamic mode
+is already fast and stays the default (`use_predictor`). The predictor never goes through
+`paddle.jit.load`, so it is safe with FLAGS_use_mkldnn on.
 """
 import contextlib
+import functools
 import os
 import tempfile
 
@@ -15,11 +17,8 @@ import paddle
 
 from .engine.evaluate import evaluate, evaluate_logits
 from .export import create_predictor, export_model, predict_images, run_predictor
-from .runtime import available_cores, num_threads, threads_restored
 
-# the engine's per-epoch validation uses the predictor from this many images on: exporting AlexNet-ECA and
-# creating the predictor took about 2 s, against about 150 s (dynamic) vs 35 s (predictor) for 5,000
-# validation images at 128 px, 1 thread, on the loaded 2-core machine of issue 15
+# `evaluate_auto` exports the model from this many images on; below, the export costs more than it saves
 PREDICTOR_MIN_IMAGES = 1000
 
 
@@ -34,20 +33,15 @@ def use_predictor(dynamic=False):
 
 
 @contextlib.contextmanager
-def exported_predictor(model, input_shape, threads=None):
-    """Export `model` to a temporary directory and yield a CPU predictor for it (files removed after).
+def exported(model, input_shape):
+    """Export `model` (eval mode) to a temporary directory and yield its path prefix; the files go afterwards.
 
-    Args:
-        model: a paddle.nn.Layer; exported in eval mode, its own mode is left unchanged.
-        input_shape: [N, C, H, W] of its input, None for a free axis (e.g. (None, 3, 128, 128)).
-        threads: CPU math threads of the predictor; None = every core this process may use.
-
-    This process's own thread count is set again afterwards (`ecapaddle.runtime.threads_restored`).
+    input_shape: [N, C, H, W] of its input, None for a free axis (e.g. (None, 3, 128, 128)).
     """
-    with threads_restored(), tempfile.TemporaryDirectory(prefix="ecapaddle-predictor-") as directory:
+    with tempfile.TemporaryDirectory(prefix="ecapaddle-predictor-") as directory:
         prefix = os.path.join(directory, "model")
         export_model(model, prefix, input_shape=input_shape)
-        yield create_predictor(prefix, cpu_threads=threads or available_cores())
+        yield prefix
 
 
 def evaluate_with_predictor(model, dataset, batch_size=256, threads=None, num_classes=None, loss_fn=None,
@@ -59,35 +53,42 @@ def evaluate_with_predictor(model, dataset, batch_size=256, threads=None, num_cl
             dataset[0]'s image and a free batch axis.
         dataset: a `paddle.io.Dataset` of (image [3, H, W], int label); read in order, every item once.
         batch_size: images per predictor run.
-        threads: CPU math threads; None = every core this process may use (os.sched_getaffinity).
+        threads: CPU math threads of the predictor; None = every core this process may use.
         num_classes, loss_fn, num_workers, progress, keep_probs: as in `evaluate` (the loss,
             default plain cross entropy, is computed by Paddle from the predictor's logits).
 
     Returns dict(loss, acc, per_class_acc [K], confusion [K][K], img_s, n [, labels, preds, probs]).
-    img_s counts the loop over the loader (data loading included), not the export (about 1-2 s).
+    img_s counts the loop over the loader (data loading included), not the export.
     """
     if len(dataset) == 0:
         raise ValueError("cannot evaluate on an empty dataset")
-    image_shape = tuple(np.asarray(dataset[0][0]).shape)
-    with exported_predictor(model, (None, *image_shape), threads) as predictor:
+    with exported(model, (None, *np.asarray(dataset[0][0]).shape)) as prefix:
+        predictor = create_predictor(prefix, threads)
         return evaluate_logits(lambda images: paddle.to_tensor(run_predictor(predictor, images.numpy())), dataset,
                                batch_size, num_classes, loss_fn, num_workers, progress, keep_probs,
                                desc="eval (predictor)")
 
 
-def evaluate_auto(model, dataset, amp=False, **kwargs):
-    """`evaluate` for the training engine: through a predictor with this process's Paddle thread count on
-    CPU without amp for PREDICTOR_MIN_IMAGES images or more (where the export pays), else dynamic mode."""
-    if amp or not use_predictor() or len(dataset) < PREDICTOR_MIN_IMAGES:
-        return evaluate(model, dataset, amp=amp, **kwargs)
-    return evaluate_with_predictor(model, dataset, threads=num_threads(), **kwargs)
+def evaluate_auto(model, dataset, threads=None, **kwargs):
+    """`evaluate_with_predictor` for PREDICTOR_MIN_IMAGES images or more (where the export pays), else
+    dynamic-mode `evaluate`; kwargs as for both."""
+    if len(dataset) < PREDICTOR_MIN_IMAGES:
+        return evaluate(model, dataset, **kwargs)
+    return evaluate_with_predictor(model, dataset, threads=threads, **kwargs)
+
+
+def training_evaluator(threads):
+    """The `evaluator` of `ecapaddle.engine.train` for the CLI and the course: on CPU `evaluate_auto` with
+    predictors of `threads` threads, None (dynamic-mode `evaluate`) on a GPU.
+
+    Pass this process's own thread count: running a predictor sets the OpenMP thread count of the calling
+    thread to the predictor's, so with the same count the training that follows keeps its threads.
+    """
+    return functools.partial(evaluate_auto, threads=threads) if use_predictor() else None
 
 
 def predict_images_with_predictor(model, image_paths, class_names, topk=5, size=128, threads=None):
     """`ecapaddle.predict_images` for a Layer, run through a CPU predictor with `threads` threads
     (None = every available core); returns [[(class_name, probability), ...] per image]."""
-    with threads_restored(), tempfile.TemporaryDirectory(prefix="ecapaddle-predictor-") as directory:
-        prefix = os.path.join(directory, "model")
-        export_model(model, prefix, input_shape=(None, 3, size, size))
-        return predict_images(prefix, image_paths, class_names, topk=topk, size=size,
-                              cpu_threads=threads or available_cores())
+    with exported(model, (None, 3, size, size)) as prefix:
+        return predict_images(prefix, image_paths, class_names, topk=topk, size=size, cpu_threads=threads)

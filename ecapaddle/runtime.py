@@ -5,9 +5,9 @@ variable is unset (and prints a warning when it is set above 1). `use_all_cores(
 process's Paddle every core it may run on, at run time and without that warning;
 `set_num_threads(n)` sets any other count. The CLI uses `requested_threads()` (OMP_NUM_THREADS as
 the user set it) when given, else every core; `--threads` overrides both. `use_fast_mkl()` lets
-MKL use its fast kernels on AMD CPUs (2x in dynamic mode there).
+MKL use its fast kernels on AMD CPUs. Only the entry points (`ecapaddle.cli.main`,
+`ecapaddle.course.setup`) change these settings.
 """
-import contextlib
 import os
 import sys
 
@@ -74,10 +74,10 @@ def use_fast_mkl():
     """On an AMD CPU, let MKL run its AVX2 kernels (MKL_DEBUG_CPU_TYPE=5); returns whether the switch is on.
 
     The MKL in Paddle's CPU wheel (mklml), which computes dynamic-mode convolutions and matrix products,
-    takes a slow generic path on CPUs not made by Intel. On the project's 2-core AMD EPYC the switch made
-    AlexNet-ECA training and evaluation in dynamic mode 2x faster (1 thread; benchmarks/README.md). MKL
-    reads it at its first call, so this must run before Paddle computes anything on the CPU in this
-    process (`cli.main`, which also runs the benchmark, and `ecapaddle.course.setup` call it first).
+    takes a slow generic path on CPUs not made by Intel; the switch makes dynamic-mode training and
+    evaluation there markedly faster (benchmarks/README.md). MKL reads it at its first call, so this must
+    run before Paddle computes anything on the CPU in this process (`cli.main`, which also runs the
+    benchmark, and `ecapaddle.course.setup` call it first).
     Nothing is changed on other CPUs or when MKL_DEBUG_CPU_TYPE is already set (the user's value wins).
     Paddle Inference uses oneDNN and does not need it.
     """
@@ -87,37 +87,8 @@ def use_fast_mkl():
     return os.environ.get(name) == value
 
 
-def _paddles_own_threads():
-    """The thread count Paddle started with: OMP_NUM_THREADS at its import (it sets 1 when unset)."""
-    return int(os.environ.get("OMP_NUM_THREADS") or 1)
-
-
 def num_threads():
-    """The thread count of Paddle's CPU kernels in this process."""
-    return _threads if _threads is not None else _paddles_own_threads()
+    """The thread count of Paddle's CPU kernels in this process: the one set here, else Paddle's own
+    (OMP_NUM_THREADS at its import; Paddle sets 1 when it is unset)."""
+    return _threads if _threads is not None else int(os.environ.get("OMP_NUM_THREADS") or 1)
 
-
-@contextlib.contextmanager
-def threads_restored():
-    """On exit, set this process's thread count again to the one on entry: the count set by
-    `set_num_threads`, or Paddle's own when none had been set (then only if the block set one).
-
-    Running a Paddle Inference predictor changes the OpenMP/MKL state of the calling thread: afterwards
-    dynamic-mode training with 2 threads ran about 30 % slower on the project's 2-core AMD EPYC until
-    the thread count was set again. Wrap predictor runs in a process that also trains.
-    """
-    global _threads
-    threads_before = _threads
-    try:
-        yield
-    finally:
-        if threads_before is not None or _threads is not None:
-            set_num_threads(threads_before or _paddles_own_threads())
-            _threads = threads_before
-
-
-def current_settings():
-    """The thread settings of this process, for run and benchmark reports."""
-    return {"threads": num_threads(), "available_cores": available_cores(),
-            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
-            "MKL_DEBUG_CPU_TYPE": os.environ.get("MKL_DEBUG_CPU_TYPE")}

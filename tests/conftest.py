@@ -23,8 +23,9 @@ def _threads_and_mkl_switch_restored():
     `cli.main` and `course.setup` set both (the variable on AMD CPUs: runtime.use_fast_mkl), also from
     module-scoped fixtures. Left behind, the variable would make later tests' child processes run other MKL
     kernels than this process, whose MKL started without it."""
-    with runtime.threads_restored():
-        yield
+    threads = runtime.num_threads()
+    yield
+    runtime.set_num_threads(threads)
     if MKL_SWITCH_AT_START is None:
         os.environ.pop("MKL_DEBUG_CPU_TYPE", None)
     else:

@@ -5,12 +5,13 @@ import pytest
 from PIL import Image
 
 import ecapaddle.inference
-from ecapaddle import runtime
 from ecapaddle import (CIFAR10_CLASSES, TrainConfig, create, evaluate, load_cifar10, make_synthetic_cifar10,
                        predict_images, train)
-from ecapaddle.export import run_predictor
-from ecapaddle.inference import (evaluate_auto, evaluate_with_predictor, exported_predictor,
-                                 predict_images_with_predictor, use_predictor)
+from ecapaddle.export import create_predictor, run_predictor
+from ecapaddle.inference import (evaluate_with_predictor, exported, predict_images_with_predictor, training_evaluator,
+                                 use_predictor)
+
+ON_GPU = paddle.is_compiled_with_cuda() and paddle.get_device().startswith("gpu")
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +31,8 @@ def test_predictor_logits_match_dynamic_mode(model, dataset):
     model.eval()
     with paddle.no_grad():
         dynamic = model(paddle.to_tensor(images)).numpy()
-    with exported_predictor(model, (None, *images.shape[1:]), threads=1) as predictor:
-        inferred = run_predictor(predictor, images)
+    with exported(model, (None, *images.shape[1:])) as prefix:
+        inferred = run_predictor(create_predictor(prefix, cpu_threads=1), images)
     np.testing.assert_allclose(inferred, dynamic, atol=1e-4, rtol=0)
 
 
@@ -64,8 +65,8 @@ def test_predict_images_with_predictor_matches_dynamic_mode(model, tmp_path):
     np.testing.assert_allclose([p for _, p in inferred], [p for _, p in dynamic], atol=1e-5)
 
 
-def test_predictor_is_the_cpu_default():
-    assert use_predictor() is True and use_predictor(dynamic=True) is False
+def test_predictor_is_the_default_on_cpu_only():
+    assert use_predictor() is not ON_GPU and use_predictor(dynamic=True) is False
 
 
 class Blobs(paddle.io.Dataset):
@@ -89,43 +90,40 @@ def small_net():
                                 paddle.nn.Flatten(), paddle.nn.Linear(4, 4))
 
 
-def test_engine_validation_goes_through_the_predictor_from_the_threshold_on(monkeypatch):
+def test_the_engine_validates_and_tests_with_the_evaluator_it_is_given():
     config = TrainConfig(epochs=1, batch_size=8, lr=1e-2, progress=False)
-    data, val = Blobs(32, seed=0), Blobs(12, seed=1)
-    dynamic = train(small_net(), data, val, config)["epochs"][0]
+    data, val, test = Blobs(32, seed=0), Blobs(12, seed=1), Blobs(10, seed=2)
+    dynamic = train(small_net(), data, val, config, test_set=test)
     calls = []
-    monkeypatch.setattr(ecapaddle.inference, "PREDICTOR_MIN_IMAGES", 10)
-    monkeypatch.setattr(ecapaddle.inference, "evaluate_with_predictor",
-                        lambda *args, **kwargs: calls.append(kwargs["threads"]) or evaluate_with_predictor(*args, **kwargs))
-    inferred = train(small_net(), data, val, config)["epochs"][0]
-    assert calls == [1]
-    assert (inferred["train_loss"], inferred["val_acc"]) == (dynamic["train_loss"], dynamic["val_acc"])
-    assert inferred["val_loss"] == pytest.approx(dynamic["val_loss"], abs=1e-5)
 
+    def evaluator(model, dataset, **kwargs):
+        calls.append(len(dataset))
+        return evaluate_with_predictor(model, dataset, threads=1, **kwargs)
 
-def test_final_test_evaluation_goes_through_the_predictor_too(monkeypatch):
-    config = TrainConfig(epochs=1, batch_size=8, lr=1e-2, progress=False)
-    data, val, test = Blobs(32, seed=0), Blobs(12, seed=1), Blobs(12, seed=2)
-    dynamic = train(small_net(), data, val, config, test_set=test)["test"]
-    calls = []
-    monkeypatch.setattr(ecapaddle.inference, "PREDICTOR_MIN_IMAGES", 10)
-    monkeypatch.setattr(ecapaddle.inference, "evaluate_with_predictor",
-                        lambda *args, **kwargs: calls.append(len(args[1])) or evaluate_with_predictor(*args, **kwargs))
-    inferred = train(small_net(), data, val, config, test_set=test)["test"]
+    inferred = train(small_net(), data, val, config, test_set=test, evaluator=evaluator)
     assert calls == [len(val), len(test)]                           # one validation, one test evaluation
-    assert inferred["final"]["acc"] == dynamic["final"]["acc"]
-    assert inferred["final"]["loss"] == pytest.approx(dynamic["final"]["loss"], abs=1e-5)
+    epoch, dynamic_epoch = inferred["epochs"][0], dynamic["epochs"][0]
+    assert (epoch["train_loss"], epoch["val_acc"]) == (dynamic_epoch["train_loss"], dynamic_epoch["val_acc"])
+    assert epoch["val_loss"] == pytest.approx(dynamic_epoch["val_loss"], abs=1e-5)
+    assert inferred["test"]["final"]["acc"] == dynamic["test"]["final"]["acc"]
+    assert inferred["test"]["final"]["loss"] == pytest.approx(dynamic["test"]["final"]["loss"], abs=1e-5)
 
 
-def test_evaluate_auto_stays_dynamic_below_the_threshold(model, dataset):
+def test_training_evaluator_exports_on_cpu_from_the_threshold_on(model, dataset, monkeypatch):
+    evaluator = training_evaluator(threads=1)
+    if ON_GPU:
+        assert evaluator is None, "on a GPU the engine's own dynamic-mode evaluation is used"
+        return
+    calls = []
+    def recorded(*args, **kwargs):
+        calls.append(kwargs["threads"])
+        return evaluate_with_predictor(*args, **kwargs)
+
+    monkeypatch.setattr(ecapaddle.inference, "evaluate_with_predictor", recorded)
     assert len(dataset) < ecapaddle.inference.PREDICTOR_MIN_IMAGES
-    assert evaluate_auto(model, dataset, batch_size=4)["loss"] == evaluate(model, dataset, batch_size=4)["loss"]
-
-
-def test_predictor_evaluation_sets_this_process_thread_count_again(model, dataset, monkeypatch):
-    # a predictor run leaves dynamic mode slower until the thread count is set again (runtime.threads_restored)
-    set_threads, calls = runtime.set_num_threads, []
-    set_threads(2)
-    monkeypatch.setattr(runtime, "set_num_threads", lambda n: calls.append(n) or set_threads(n))
-    evaluate_with_predictor(model, dataset, batch_size=4, threads=1)
-    assert calls == [2]
+    assert evaluator(model, dataset, batch_size=4)["loss"] == evaluate(model, dataset, batch_size=4)["loss"]
+    assert calls == []
+    monkeypatch.setattr(ecapaddle.inference, "PREDICTOR_MIN_IMAGES", len(dataset))
+    dynamic = evaluate(model, dataset, batch_size=4)["loss"]
+    assert evaluator(model, dataset, batch_size=4)["loss"] == pytest.approx(dynamic, abs=1e-5)
+    assert calls == [1]

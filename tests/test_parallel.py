@@ -7,8 +7,8 @@ import pytest
 from ecapaddle.cli import main
 from ecapaddle.data import make_synthetic_cifar10
 from ecapaddle.engine.history import without_wall_time
-from ecapaddle.engine import parallel
-from ecapaddle.engine.parallel import launch_command, launch_workers, needs_launch, procs_value
+from ecapaddle import launcher
+from ecapaddle.launcher import launch_command, launch_workers, needs_launch, procs_value
 from ecapaddle.runtime import available_cores
 
 
@@ -50,7 +50,7 @@ def test_only_the_worker_logs_stay_after_the_launch(tmp_path, monkeypatch, exit_
         return argparse.Namespace(returncode=exit_code)
 
     launched_env = {}
-    monkeypatch.setattr(parallel.subprocess, "run", fake_launch)
+    monkeypatch.setattr(launcher.subprocess, "run", fake_launch)
     monkeypatch.delenv("GLOG_minloglevel", raising=False)
     monkeypatch.setenv("PYTHONWARNINGS", "default::DeprecationWarning")
     assert launch_workers(["train"], 2, tmp_path, batch_size=16) == exit_code

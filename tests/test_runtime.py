@@ -92,19 +92,6 @@ def test_set_num_threads_keeps_results_and_is_reported():
     expected = (x @ x.T).numpy()
     assert runtime.set_num_threads(2) == 2
     assert paddle.allclose(x @ x.T, paddle.to_tensor(expected)).item()
-    assert runtime.current_settings() == {"threads": 2, "available_cores": runtime.available_cores(),
-                                          "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
-                                          "MKL_DEBUG_CPU_TYPE": os.environ.get("MKL_DEBUG_CPU_TYPE")}
-
-
-def test_threads_restored_sets_the_count_on_entry_again():
-    on_entry = runtime.num_threads()
-    with runtime.threads_restored():
-        runtime.set_num_threads(on_entry + 1)
-    assert runtime.num_threads() == on_entry
-    runtime.set_num_threads(2)
-    with runtime.threads_restored():
-        runtime.set_num_threads(1)
     assert runtime.num_threads() == 2
 
 

@@ -1,4 +1,4 @@
-"""The training loop of the course notebook (SPEC §2), made repeatable and resumable.
+"""The training loop of the course notebook, made repeatable and resumable.
 
 Recipe: Adam (L2 weight decay through its `weight_decay` argument), CosineAnnealingDecay over all
 steps and stepped every batch, label-smoothing cross entropy, validation after every epoch,
@@ -11,6 +11,7 @@ every `log_every` batches); multi-process data parallel under `python -m paddle.
 Progress: tqdm bars on a terminal; plain lines without carriage returns in log files and CI.
 """
 import dataclasses
+import functools
 import io
 import math
 import os
@@ -23,12 +24,11 @@ import paddle
 import paddle.distributed as dist
 from tqdm.auto import tqdm
 
-from ..inference import evaluate_auto
 from ..losses import LabelSmoothingCrossEntropy
 from ..utils import count_parameters, seed_everything
 from .checkpoint import (atomic_write_bytes, checkpoint_exists, load_checkpoint, prepare_run_dir,
                          read_checkpoint_meta, save_checkpoint, write_json)
-from .evaluate import bars_wanted, check_labels, per_class_accuracy
+from .evaluate import bars_wanted, check_labels, evaluate, per_class_accuracy
 from .history import environment_info, new_history, save_history
 
 # config fields that may change when a run is resumed (they do not change the numbers)
@@ -38,7 +38,7 @@ LINE_EVERY_LOGS = 10     # without a terminal, a progress line every 10 * log_ev
 
 @dataclass
 class TrainConfig:
-    """Settings of a training run; the defaults are the notebook's recipe (SPEC §2).
+    """Settings of a training run; the defaults are the notebook's recipe.
 
     Args:
         epochs: passes over the training set (notebook: 50).
@@ -57,7 +57,7 @@ class TrainConfig:
             what the bitwise resume guarantee is tested with. Raise it on a GPU machine.
         drop_last, shuffle: as in `paddle.io.DataLoader` (notebook: both True).
         mixup_alpha: Beta(alpha, alpha) mixing strength; 0 switches mixup off (the notebook's
-            published runs effectively had it off, see SPEC §2).
+            published runs effectively had it off).
         mixup_mode: "mixup" or "cutmix", passed to `ecapaddle.data.mixup.mix_batch` (checked
             only when mixup is on).
         amp: float16 autocast + loss scaling: False, True (needs a GPU) or "auto" (on iff a GPU is used).
@@ -166,7 +166,7 @@ def _check_resumable(config, meta, prefix):
 class _Run:
     """The state of one training run; `train` below drives it epoch by epoch."""
 
-    def __init__(self, model, train_set, val_set, config, out_dir, model_name, data_info):
+    def __init__(self, model, train_set, val_set, config, out_dir, model_name, data_info, evaluator=None):
         self.world, self.rank = _distributed_context()
         if config.batch_size % self.world:
             raise ValueError(
@@ -179,6 +179,7 @@ class _Run:
         self.net = paddle.DataParallel(model) if self.world > 1 else model
         self.val_set = val_set
         self.amp = _use_amp(config.amp)
+        self.evaluate = evaluator or functools.partial(evaluate, amp=self.amp)
         self.sampler = paddle.io.DistributedBatchSampler(
             train_set, batch_size=config.batch_size // self.world, num_replicas=self.world, rank=self.rank,
             shuffle=config.shuffle, drop_last=config.drop_last)
@@ -365,28 +366,27 @@ class _Run:
                  f"lr {lr:.2e}, {seen * self.world / (now - line['time']):.0f} img/s")
         line.update(loss=sums["loss"], seen=sums["seen"], time=now)
 
-    def _evaluation_options(self):
-        """The options of `evaluate_auto` for the validation and test sets."""
-        return dict(batch_size=self.config.eval_batch_size or self.config.batch_size, loss_fn=self.criterion,
-                    num_workers=self.config.num_workers, amp=self.amp, progress=self.bars)
+    def _evaluate(self, dataset, keep_probs=False):
+        """The run's evaluator on `dataset`, with the run's batch size, loss, loader workers and progress bars."""
+        return self.evaluate(self.model, dataset, batch_size=self.config.eval_batch_size or self.config.batch_size,
+                             loss_fn=self.criterion, num_workers=self.config.num_workers, progress=self.bars,
+                             keep_probs=keep_probs)
 
     def test(self, test_set):
-        """Evaluate the final weights (and the best-on-validation ones) once on `test_set`, through Paddle
-        Inference on CPU like the validation (`evaluate_auto`).
+        """Evaluate the final weights (and the best-on-validation ones) once on `test_set` with the run's evaluator.
 
         Stores history["test"]; with an out_dir also writes predictions.npz for the final weights:
         index [N] (item indices in the test split), label, pred [N] and top5_class, top5_prob [N, 5]
         (float16), small enough to commit (about 150 kB for 10,000 images).
         """
-        kwargs = self._evaluation_options()
-        final = evaluate_auto(self.model, test_set, keep_probs=True, **kwargs)
+        final = self._evaluate(test_set, keep_probs=True)
         result = {"n": final["n"], "final": _summary(final), "best": None}
         best_epoch = self.history["best"]["epoch"]
         if best_epoch == self.history["epochs"][-1]["epoch"]:
             result["best"] = {"epoch": best_epoch, **result["final"]}   # the best weights are the final ones
         elif self.out_dir is not None and checkpoint_exists(self.path("best")):
             load_checkpoint(self.model, self.path("best"))
-            result["best"] = {"epoch": best_epoch, **_summary(evaluate_auto(self.model, test_set, **kwargs))}
+            result["best"] = {"epoch": best_epoch, **_summary(self._evaluate(test_set))}
             load_checkpoint(self.model, self.path("last"))      # leave the model with its final weights
         self.history["test"] = result
         if self.out_dir is not None:
@@ -404,15 +404,14 @@ class _Run:
     def validate(self):
         """Loss, accuracy, per-class accuracy, confusion, img/s and n of the whole validation set.
 
-        On CPU from 1,000 images on through a Paddle Inference predictor (`ecapaddle.inference.evaluate_auto`).
+        Computed by the run's evaluator (`train`'s `evaluator`).
         With several processes each evaluates every world-th image and the loss sums, image counts and
         confusion matrices are added over the processes, so every process gets the same numbers.
         """
-        kwargs = self._evaluation_options()
         if self.world == 1 or len(self.val_set) < self.world:
-            return evaluate_auto(self.model, self.val_set, **kwargs)
+            return self._evaluate(self.val_set)
         share = paddle.io.Subset(self.val_set, list(range(self.rank, len(self.val_set), self.world)))
-        local = evaluate_auto(self.model, share, **kwargs)
+        local = self._evaluate(share)
         confusion = np.asarray(local["confusion"], dtype="float64")
         sums = paddle.to_tensor(np.concatenate([confusion.ravel(), [local["loss"] * local["n"], local["n"]]]))
         dist.all_reduce(sums)
@@ -476,7 +475,7 @@ def _resume_hint(epoch, done, out_dir):
 
 
 def train(model, train_set, val_set, config=None, out_dir=None, resume=False, overwrite=False,
-          model_name=None, data_info=None, test_set=None):
+          model_name=None, data_info=None, test_set=None, evaluator=None):
     """Train `model` on `train_set`, validating on `val_set` after every epoch; return the history.
 
     Args:
@@ -495,6 +494,10 @@ def train(model, train_set, val_set, config=None, out_dir=None, resume=False, ov
         test_set: optional held-out test set, evaluated once after the last epoch with the final
             weights and with the best-on-validation weights (history["test"], predictions.npz).
             Never used for a choice during training.
+        evaluator: what evaluates the model on val_set and test_set: a function called as
+            evaluator(model, dataset, batch_size=, loss_fn=, num_workers=, progress=, keep_probs=) that returns
+            `evaluate`'s dict. None = `ecapaddle.engine.evaluate` in dynamic mode (under AMP when the run
+            uses it); the CLI and the course pass a Paddle Inference one (`ecapaddle.inference.training_evaluator`).
 
     Returns the history dict (schema in ecapaddle.engine.history). Raises NonFiniteLossError if the
     loss becomes NaN/inf; on Ctrl-C raises TrainingInterrupted (a KeyboardInterrupt) whose message says
@@ -512,7 +515,7 @@ def train(model, train_set, val_set, config=None, out_dir=None, resume=False, ov
         raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
     if resume and out_dir is None:
         raise ValueError("resume=True needs the out_dir of the run to continue")
-    run = _Run(model, train_set, val_set, config, out_dir, model_name, data_info)
+    run = _Run(model, train_set, val_set, config, out_dir, model_name, data_info, evaluator)
     first_epoch = 1
     if out_dir is not None:
         # in every process, so that all of them stop on an error

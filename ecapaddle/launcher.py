@@ -1,4 +1,4 @@
-"""Data-parallel training across CPU cores: the CLI re-launches itself as N one-thread processes.
+"""`--procs N` of the command line: the CLI re-launches itself as N one-thread data-parallel processes.
 
 `python -m ecapaddle train --procs N` (or `compare`) checks its options and output folder, then
 runs `python -m paddle.distributed.launch --nproc_per_node N python -m ecapaddle <same options>`
@@ -20,7 +20,7 @@ import os
 import subprocess
 import sys
 
-from ..runtime import available_cores
+from .runtime import available_cores
 
 WORKER_ENV = ("PADDLE_TRAINER_ID", "PADDLE_TRAINERS_NUM")
 LOG_FOLDER = "launch-logs"
@@ -71,7 +71,7 @@ def launch_workers(argv, procs, out_dir, batch_size):
         raise ValueError(f"--batch-size {batch_size} must be divisible by --procs {procs}: each process takes "
                          f"an equal share of the global batch")
     log_dir = os.path.join(out_dir, LOG_FOLDER)
-    package_parent = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     # GLOG_minloglevel=1: without Paddle's INFO lines (gloo's TCP store); the launcher imports Paddle before
     # ecapaddle can hide its warning that ccache (for C++ extensions) is missing
     env = dict(os.environ, OMP_NUM_THREADS="1", GLOG_minloglevel=os.environ.get("GLOG_minloglevel", "1"),
