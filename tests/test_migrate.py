@@ -24,7 +24,7 @@ class NotebookECA(nn.Layer):
 
 
 class NotebookAlexNet(nn.Layer):
-    """The notebook's AlexNet (SPEC §2), written out layer by layer as the notebook did."""
+    """The AI Studio notebook's AlexNet, written out layer by layer as the notebook did."""
 
     def __init__(self, num_classes=10, eca_kernels=None):
         super().__init__()

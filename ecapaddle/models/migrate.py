@@ -1,7 +1,7 @@
 """Load weights saved by the original AI Studio notebook into ecapaddle's AlexNet / AlexNetECA.
 
 The notebook saved `model.state_dict()` with paddle.save (a `.pdparams` file) from its own
-AlexNet class: `features` = Sequential(Conv2D, [ECA], ReLU, MaxPool2D, ...) in the SPEC §2 order,
+AlexNet class: `features` = Sequential(Conv2D, [ECA], ReLU, MaxPool2D, ...), conv before ECA before ReLU,
 its ECA a layer holding a Conv1D(1, 1, k, bias_attr=False) named `conv`, and `classifier` =
 Sequential(Linear(1152, 2048), ReLU, Dropout, Linear(2048, 2048), ReLU, Dropout, Linear(2048, 10)).
 The weights are matched by kind and order (i-th conv, i-th ECA kernel, i-th linear layer), not by

@@ -287,8 +287,7 @@ for name, kind, options in [("ResNet-50 + ECA (adaptive k)", "eca", {}),
 # 4 × RTX 2080Ti, 785 / 1805 images/s (train / inference) for ECA-Net50 against 759 / 1620 for
 # SENet-50 and 1024 / 1855 for the plain ResNet-50: the pooling and the extra element-wise
 # multiply are not free on a GPU, even if their FLOPs are negligible. The project's benchmark
-# (`python -m ecapaddle bench`, benchmarks/README.md) measures ECA's overhead in AlexNet on CPU, and
-# notebook 06 shows how ecapaddle's AlexNet avoids most of it.
+# (`python -m ecapaddle bench`, benchmarks/README.md) measures ECA's overhead in AlexNet on CPU.
 #
 # ## 6. The loss: label smoothing and its floor · 损失函数：标签平滑及其下界
 #

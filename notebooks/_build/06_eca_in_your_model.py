@@ -3,11 +3,13 @@
 #
 # ECA ([arXiv 1910.03151](https://arxiv.org/abs/1910.03151)) is a drop-in layer: it keeps the shape of
 # its input, so it can go after any convolution or normalisation. This notebook adds it to networks from
-# `paddle.vision.models` with `ecapaddle.models.add_attention`, checks what it costs, trains one briefly,
-# exports it for inference with `paddle.jit.save` and runs the exported model.
+# `paddle.vision.models` with `ecapaddle.models.add_attention`, checks what it costs, shows a self-contained
+# ECA layer to copy into a project without `ecapaddle`, trains one model briefly, exports it for inference with
+# `paddle.jit.save` and runs the exported model.
 #
 # **本节你将学到：** 用 `ecapaddle.models.add_attention` 一行代码把 ECA（或 SE 等）加入 `paddle.vision.models`
-# 中的网络（ResNet、MobileNetV2）以及你自己的网络；ECA 的参数代价；短暂训练一个 ResNet-18 + ECA；
+# 中的网络（ResNet、MobileNetV2）以及你自己的网络；ECA 的参数代价；不依赖本包、可以直接复制的 ECA 层（`examples/eca.py`）；
+# 短暂训练一个 ResNet-18 + ECA；
 # 用 `paddle.jit.save` 导出模型，并用 `paddle.jit.load` 和 Paddle Inference 运行导出的模型、预测图片文件。
 
 # %% [markdown]
@@ -108,6 +110,46 @@ net.eval()
 print(f"parameters: {before:,d} -> {count_parameters(net):,d}; output {list(net(paddle.zeros([2, 3, 32, 32])).shape)}")
 
 # %% [markdown]
+# ### 2.1 Without the package: an ECA layer to copy · 不依赖本包：一个可以直接复制的 ECA 层
+#
+# `ecapaddle.ECA` checks its input, takes 1-D to 3-D feature maps and offers circular padding. For a project that
+# does not install `ecapaddle`, the repository's `examples/eca.py` is the same layer in a few lines of plain
+# Paddle (pool, Conv1D across the channels, sigmoid, multiply; the kernel size from the paper's adaptive rule, as
+# in notebook 01) for [N, C, H, W] maps: copy the file next to your model and `from eca import ECA`. Its
+# convolution is also the sub-layer `conv`, a `Conv1D(1, 1, k)` without bias, so a state dict saved from one
+# loads into the other. The file, then a check in both directions, and the class given to `add_attention`:
+#
+# 不想安装 `ecapaddle` 时，可以直接复制仓库中的 `examples/eca.py`：只用 Paddle 写成的同一个 ECA 层。它的一维卷积同样名为 `conv`，
+# 所以两者的参数（state dict）可以互相加载。下面先打印这个文件，再把它与 `ecapaddle.ECA` 的输出逐一对照。
+
+# %%
+eca_file = Path("..") / "examples" / "eca.py"        # notebooks/ is the working directory; examples/ is next to it
+print(eca_file.read_text(encoding="utf-8"))
+
+# %%
+# NBVAL_CHECK_OUTPUT
+import runpy
+
+from ecapaddle import ECA
+
+CopiedECA = runpy.run_path(str(eca_file))["ECA"]     # the class, as `from eca import ECA` gives it after copying
+for channels in (48, 128, 512):
+    x = paddle.randn([2, channels, 8, 8])
+    ours = ECA(channels)
+    copied = CopiedECA(channels)
+    copied.set_state_dict(ours.state_dict())          # ecapaddle -> copy
+    there = float((copied(x) - ours(x)).abs().max())
+    copied = CopiedECA(channels)                      # fresh random weights
+    ours.set_state_dict(copied.state_dict())          # copy -> ecapaddle
+    back = float((ours(x) - copied(x)).abs().max())
+    print(f"C = {channels:3d}, k = {ours.kernel_size}, state dict {list(copied.state_dict())}: "
+          f"same outputs both ways: {there < 1e-6 and back < 1e-6}")
+
+copied_resnet = add_attention(resnet18(num_classes=10), CopiedECA)   # a class works as add_attention's `kind` too
+print(f"ResNet-18 + the copied ECA: +{count_parameters(copied_resnet) - count_parameters(resnet18(num_classes=10))} "
+      f"parameters, as with \"eca\" in section 1")
+
+# %% [markdown]
 # ## 3. Train ResNet-18 + ECA briefly · 短暂训练 ResNet-18 + ECA
 #
 # `ecapaddle.models.create("resnet18_eca")` builds the same model by name (10 classes, random weights).
@@ -167,88 +209,6 @@ print("jit.load  vs dynamic: max |difference| =", f"{np.abs(exported - dynamic).
       "| same classes:", bool((exported.argmax(1) == dynamic.argmax(1)).all()))
 print("predictor vs dynamic: max |difference| =", f"{np.abs(predicted - dynamic).max():.1e}",
       "| same classes:", bool((predicted.argmax(1) == dynamic.argmax(1)).all()))
-
-# %% [markdown]
-# ### 4.1 What ECA costs at inference, and two free reorderings · 推理时 ECA 的代价与两个免费的重排
-#
-# ECA's arithmetic is negligible, but it reads the whole feature map once to pool it and once more to multiply
-# it by the gates, and on the large early maps those passes cost time. Because every gate is positive, the
-# multiply commutes with the ReLU and the max-pool that follow it in AlexNet (relu(x·g) = relu(x)·g,
-# maxpool(x·g) = maxpool(x)·g, exactly in floating point). So `ecapaddle`'s AlexNet runs each stage as
-# conv → max-pool → gate multiply → ReLU instead of conv → gate → ReLU → max-pool: the multiply and the ReLU then
-# touch a 4.5× smaller map, and Paddle Inference fuses them into one oneDNN op ("gates_after_pooling", the
-# order of exported models). A per-channel bias commutes with max-pooling too (maxpool(x + b) = maxpool(x) + b), and
-# in dynamic mode Paddle adds a conv's bias as a separate, slow pass over the big map; so for training the model
-# also adds the bias after the max-pool ("bias_after_pooling", training 12-16 % faster on CPU; the gate then averages
-# the conv output and adds the bias to the mean). While hooks are registered on any feature layer, the layers run
-# in their own order so that the hooks see them. Same numbers, less memory traffic (`AlexNet.forward_features`;
-# the benchmark measured the effect, printed below when the repository's `benchmarks/` folder is next to this
-# notebook).
-#
-# 因为门控值都是正数，乘法可以与其后的 ReLU、最大池化交换顺序，结果逐位相同；ecapaddle 的 AlexNet 因此先池化再乘门控，
-# 乘法与 ReLU 只作用在小 4.5 倍的特征图上，并被 Paddle Inference 融合成一个 oneDNN 算子。按通道的偏置同样可以与最大池化交换，
-# 动态图训练时模型把卷积偏置也放到池化之后再加（CPU 上训练快 12-16 %）。
-
-# %%
-import json
-
-from ecapaddle import AlexNetECA
-
-alexnet_eca = AlexNetECA()
-alexnet_eca.eval()
-x = paddle.randn([2, 3, 128, 128])
-with paddle.no_grad():
-    in_place = alexnet_eca.forward_features(x, "layers")
-    gates_after = alexnet_eca.forward_features(x, "gates_after_pooling")
-    bias_after = alexnet_eca.forward_features(x, "bias_after_pooling")
-print("conv, gate, ReLU, max-pool == conv, max-pool, gate, ReLU, bit for bit:", bool((in_place == gates_after).all()))
-print("... == conv without bias, max-pool, + bias, gate, ReLU: max |difference| =",
-      f"{float((in_place - bias_after).abs().max()):.1e}")
-
-measured = Path("../benchmarks/results/placement_t1.json")
-if measured.is_file():
-    report = json.loads(measured.read_text())
-    machine = f"{report['predictor']['threads']} thread(s), {report['environment']['cpu']['model']}"
-    for name, stats in report["predictor"]["eca_overhead_eval"].items():
-        print(f"ECA's cost through Paddle Inference, {name.split(':')[1]:20s} {100 * stats['median']:+5.1f} % "
-              f"(median of {len(stats['repeats'])} interleaved repeats, {machine}; benchmarks/README.md)")
-orders = Path("../benchmarks/results/order_t1.json")
-if orders.is_file():
-    report = json.loads(orders.read_text())
-    img_s = {name: stats["train_img_s"]["median"] for name, stats in report["models"].items()}
-    machine = f"{report['options']['threads']} thread(s), batch {report['options']['batch_size']}"
-    for old_order, new_order in (("alexnet:layers", "alexnet:bias_after_pooling"),
-                                 ("alexnet_eca:gates_after_pooling", "alexnet_eca:bias_after_pooling")):
-        print(f"training {old_order:32s} {img_s[old_order]:6.1f} img/s -> bias after pooling "
-              f"{img_s[new_order]:6.1f} img/s ({machine}, {report['environment']['cpu']['model']})")
-
-# %% [markdown]
-# One more identity, for training. A convolution is linear, so the spatial mean of its output, which the gate needs,
-# can be computed from its input: mean(conv(x))[o] = bias[o] + sum over c, u, v of weight[o, c, u, v] * taps[c, u, v],
-# where taps[c, u, v] is the mean of the (zero-padded) input pixels that kernel tap (u, v) meets over all output
-# positions. In stage 1 the input is the image batch, which needs no gradient: taking the mean this way spares the
-# gate's gradient pass over the largest conv output ([N, 48, 32, 32]), so while training AlexNet does it for stage 1
-# (ECA's training overhead with 1 thread in the benchmark: +3.0 to +3.8 % before, +2.2 to +2.5 % after;
-# benchmarks/README.md).
-# Built here from slices and checked against the conv's own output:
-#
-# 卷积是线性的，所以门控需要的"卷积输出的空间均值"也可以直接由输入算出：每个卷积核位置 (u, v) 在所有输出位置上看到的输入像素取均值，
-# 再与权重相乘求和，加上偏置。第一阶段的输入是图像本身，不需要梯度；训练时 AlexNet 这样计算第一阶段的均值，
-# 门控的梯度就不必再流过最大的那张卷积输出特征图。下面用切片从头实现一遍，并与卷积输出的均值对照：
-
-# %%
-conv1 = alexnet_eca.features[0]
-kernel, stride, padding = conv1.weight.shape[-1], conv1._stride[0], conv1._padding
-padded = paddle.nn.functional.pad(x, [padding] * 4)
-outputs = (padded.shape[-1] - kernel) // stride + 1
-taps = paddle.stack([paddle.stack([padded[:, :, u:u + stride * outputs:stride, v:v + stride * outputs:stride]
-                                   .mean(axis=[2, 3]) for v in range(kernel)], axis=-1) for u in range(kernel)],
-                    axis=-2)                                                        # [N, 3, 11, 11]
-mean_from_images = paddle.einsum("ncuv,ocuv->no", taps, conv1.weight) + conv1.bias  # [N, 48]
-with paddle.no_grad():
-    mean_of_conv_output = conv1(x).mean(axis=[2, 3])
-print(f"{outputs} x {outputs} conv outputs; mean from the images vs mean of conv1(x): max |difference| = "
-      f"{float((mean_from_images - mean_of_conv_output).abs().max()):.1e}")
 
 # %% [markdown]
 # ## 5. Predict image files · 预测图片文件
@@ -326,13 +286,14 @@ course.check(small_net_extra, count_parameters(net) - before,
 #   places it in any other model.
 # - It costs k parameters per layer: tens of parameters for a whole ResNet-18, against tens of thousands for SE
 #   (section 1 counts both).
-# - A model with ECA trains, exports (`paddle.jit.save`) and runs under Paddle Inference like any other; in the
-#   AlexNet of `ecapaddle` the gates multiply the pooled maps (exact, since gates are positive), which removes most
-#   of ECA's cost.
+# - Without the package, `examples/eca.py` is the same layer in plain Paddle, to copy; its state dicts load into
+#   `ecapaddle.ECA` and back (section 2.1).
+# - A model with ECA trains, exports (`paddle.jit.save`) and runs under Paddle Inference like any other.
 #
 # **本节小结：** `add_attention(model, "eca")` 按论文的位置把 ECA 加进 `paddle.vision.models` 的网络（ResNet：
 # 残差块最后一个 BatchNorm 之后、相加之前；MobileNetV2：投影 BatchNorm 之后），`where=` 参数可用于任何其他模型。
-# 每个 ECA 层只有 k 个参数，整个 ResNet-18 只多几十个参数，而 SE 要多几万个（见第 1 节）。加了 ECA 的模型可以照常训练、
+# 每个 ECA 层只有 k 个参数，整个 ResNet-18 只多几十个参数，而 SE 要多几万个（见第 1 节）。不安装本包时，可以直接复制
+# `examples/eca.py`，它与 `ecapaddle.ECA` 的参数可以互相加载（第 2.1 节）。加了 ECA 的模型可以照常训练、
 # 用 `paddle.jit.save` 导出，并用 Paddle Inference 运行。
 
 # %%
