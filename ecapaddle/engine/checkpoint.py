@@ -25,9 +25,7 @@ leaves every pointer naming a complete checkpoint; leftovers of an interrupted s
 when loading and removed by the next save. Ctrl-C is held back while the pointers switch, so
 "best" and "last" move together.
 
-Runs of ecapaddle 0.1 stored a checkpoint as three files next to each other ({tag}.pdparams,
-{tag}.pdopt, {tag}.meta.json); they are still read, and replaced by the layout above when that
-tag is saved again.
+`load_checkpoint` also takes a bare weights file (`<name>.pdparams`, as the notebook saves them).
 """
 import contextlib
 import hashlib
@@ -48,10 +46,9 @@ TAGS = ("last", "best")
 POINTER_SUFFIX = ".ckpt.json"
 FOLDER_PREFIX = "ckpt-"
 FOLDER_FILES = {"pdparams": "model.pdparams", "pdopt": "optimizer.pdopt", "meta": "meta.json"}
-LEGACY_SUFFIXES = {"pdparams": ".pdparams", "pdopt": ".pdopt", "meta": ".meta.json"}   # ecapaddle 0.1
+WEIGHTS_SUFFIX = ".pdparams"         # a bare weights file, as `paddle.save(model.state_dict(), ...)` writes it
 PARTIAL_SUFFIX = ".partial"          # temporary files and folders of a write in progress
-RUN_FILES = (("config.json", "history.json", "predictions.npz") + tuple(tag + POINTER_SUFFIX for tag in TAGS)
-             + tuple(tag + suffix for tag in TAGS for suffix in LEGACY_SUFFIXES.values()))
+RUN_FILES = ("config.json", "history.json", "predictions.npz") + tuple(tag + POINTER_SUFFIX for tag in TAGS)
 OPTIMIZER_EXTRA_KEYS = ("LR_Scheduler", "master_weights")
 MAX_LISTED_KEYS = 8
 META_KEYS = ("format_version", "model_class", "num_params", "optimizer_class", "param_names", "sha256")
@@ -195,10 +192,10 @@ def _is_checkpoint_folder(path):
 
 
 def resolve_prefix(path):
-    """The checkpoint that `path` means, as a prefix (e.g. run/last) or a checkpoint folder.
+    """The checkpoint that `path` means, as a prefix (e.g. run/last), a checkpoint folder or a weights file.
 
     Accepts a run directory (-> its "last" checkpoint), a prefix, a pointer (run/last.ckpt.json),
-    a checkpoint folder or one of its files, and the files of a 0.1 checkpoint (run/best.pdparams).
+    a checkpoint folder or one of its files, and a bare weights file (notebook.pdparams).
     """
     path = os.fspath(path)
     if os.path.isdir(path):
@@ -206,33 +203,38 @@ def resolve_prefix(path):
     folder, name = os.path.split(path)
     if name in FOLDER_FILES.values() and _is_checkpoint_folder(folder or os.curdir):
         return folder or os.curdir
-    for suffix in (POINTER_SUFFIX,) + tuple(LEGACY_SUFFIXES.values()):
-        if path.endswith(suffix):
-            return path[:-len(suffix)]
-    return path
+    return path[:-len(POINTER_SUFFIX)] if path.endswith(POINTER_SUFFIX) else path
 
 
 def checkpoint_paths(path):
-    """{"pdparams": ..., "pdopt": ..., "meta": ...}: the files of the checkpoint at `path`.
-
-    `path` is anything `resolve_prefix` accepts; a pointer is followed to its folder, and a prefix
-    without pointer gives the file names of a 0.1 checkpoint (which may not exist).
-    """
+    """{"pdparams": ..., "pdopt": ..., "meta": ...}: the files of the checkpoint at `path` (anything
+    `resolve_prefix` accepts; a pointer is followed to its folder). A bare weights file has no "pdopt" and
+    "meta" (None). Raises FileNotFoundError naming what is missing when there is no weights file."""
     prefix = resolve_prefix(path)
+    pointer = prefix + POINTER_SUFFIX
     if os.path.isdir(prefix):
         folder = prefix
-    elif os.path.isfile(prefix + POINTER_SUFFIX):
-        folder = _read_pointer(prefix + POINTER_SUFFIX)
+    elif os.path.isfile(pointer):
+        folder = _read_pointer(pointer)
+    elif prefix.endswith(WEIGHTS_SUFFIX) and os.path.isfile(prefix):
+        return {"pdparams": prefix, "pdopt": None, "meta": None}
     else:
-        return {key: prefix + suffix for key, suffix in LEGACY_SUFFIXES.items()}
-    return {key: os.path.join(folder, name) for key, name in FOLDER_FILES.items()}
+        raise FileNotFoundError(f"no checkpoint at {prefix}: {pointer} does not exist (ecapaddle.train writes "
+                                f"last/best{POINTER_SUFFIX} pointers to {FOLDER_PREFIX}* folders; a bare weights "
+                                f"file must end in {WEIGHTS_SUFFIX})")
+    paths = {key: os.path.join(folder, name) for key, name in FOLDER_FILES.items()}
+    if not os.path.isfile(paths["pdparams"]):
+        raise FileNotFoundError(
+            f"checkpoint file not found: {paths['pdparams']}, although {pointer} names its folder (was the run "
+            f"folder altered?). Use the run's other checkpoint (best/last) or train again."
+            if folder != prefix else f"checkpoint file not found: {paths['pdparams']}")
+    return paths
 
 
 def checkpoint_exists(path):
     """Whether a checkpoint is stored at `path` (a pointer counts even if its folder is damaged)."""
     prefix = resolve_prefix(path)
-    return (os.path.isdir(prefix) or os.path.isfile(prefix + POINTER_SUFFIX)
-            or os.path.isfile(prefix + LEGACY_SUFFIXES["pdparams"]))
+    return os.path.isdir(prefix) or os.path.isfile(prefix + POINTER_SUFFIX)
 
 
 # ---- saving -------------------------------------------------------------------------------------
@@ -341,8 +343,6 @@ def save_checkpoint(prefix, model, optimizer, meta, also=()):
     with _interrupts_deferred():
         for tag in tuple(also) + (name,):       # `name` last: "last" never gets ahead of "best"
             atomic_write_bytes(os.path.join(directory, tag + POINTER_SUFFIX), pointer)
-            for suffix in LEGACY_SUFFIXES.values():      # a 0.1 checkpoint of this name is superseded
-                _remove(os.path.join(directory, tag + suffix))
         _remove_unreferenced(directory)
     return meta
 
@@ -436,24 +436,9 @@ def _renamed_optimizer_state(state, model, meta, path):
     return renamed
 
 
-def _existing_paths(path):
-    """checkpoint_paths(path), after checking that the weights file exists (FileNotFoundError)."""
-    prefix = resolve_prefix(path)
-    paths = checkpoint_paths(prefix)
-    if os.path.isfile(paths["pdparams"]):
-        return paths
-    if os.path.isfile(prefix + POINTER_SUFFIX):
-        raise FileNotFoundError(
-            f"checkpoint file not found: {paths['pdparams']}, although {prefix + POINTER_SUFFIX} names its "
-            f"folder (was the run folder altered?). Use the run's other checkpoint (best/last) or train again.")
-    raise FileNotFoundError(
-        f"no checkpoint at {prefix}: neither {prefix + POINTER_SUFFIX} nor {paths['pdparams']} exists "
-        f"(ecapaddle.train writes last/best{POINTER_SUFFIX} pointers to {FOLDER_PREFIX}* folders)")
-
-
 def _read_meta(paths):
-    """The checked metadata of a checkpoint, None if it has no metadata file (a bare .pdparams)."""
-    if not os.path.isfile(paths["meta"]):
+    """The checked metadata of a checkpoint, None for a bare weights file."""
+    if paths["meta"] is None:
         return None
     meta = read_json(paths["meta"], "checkpoint metadata")
     version = meta.get("format_version") if isinstance(meta, dict) else None
@@ -469,8 +454,8 @@ def _read_meta(paths):
 
 def read_checkpoint_meta(path):
     """The metadata of the checkpoint at `path` (anything `load_checkpoint` accepts), without
-    loading any weights; None for a bare .pdparams. Errors as in `load_checkpoint`."""
-    return _read_meta(_existing_paths(path))
+    loading any weights; None for a bare weights file. Errors as in `load_checkpoint`."""
+    return _read_meta(checkpoint_paths(path))
 
 
 def load_checkpoint(model, path, optimizer=None):
@@ -479,25 +464,24 @@ def load_checkpoint(model, path, optimizer=None):
     Args:
         model: the `paddle.nn.Layer` to fill; it must have the checkpoint's architecture.
         path: a run directory (its "last" checkpoint), a prefix like "run/best", a pointer
-            (run/best.ckpt.json), a checkpoint folder or one of its files, or a checkpoint of
-            ecapaddle 0.1 (run/best.pdparams). A .pdparams without metadata (e.g. saved by the
-            notebook) is accepted for the weights alone.
+            (run/best.ckpt.json), a checkpoint folder or one of its files, or a bare weights file
+            (<name>.pdparams, e.g. saved by the notebook) for the weights alone.
         optimizer: if given, an optimizer over `model.parameters()` of the same type as the run's.
 
-    Returns the metadata dict (None for a bare .pdparams). Raises FileNotFoundError (missing
+    Returns the metadata dict (None for a bare weights file). Raises FileNotFoundError (missing
     files), CheckpointError (corrupt/truncated files, newer format) or CheckpointMismatchError
     (weights of another model, optimizer state of another run), each naming the file. Nothing is
     loaded into `model` or `optimizer` unless all checks pass.
     """
-    paths = _existing_paths(path)
+    paths = checkpoint_paths(path)
     meta = _read_meta(paths)
     sha = meta["sha256"] if meta is not None else {}
     state = _read_paddle_file(paths["pdparams"], sha.get("pdparams"), paths["meta"])
     check_state_dict(model, state, source=f"{paths['pdparams']} is {_describe(meta)}")
     if optimizer is not None:
         if meta is None:
-            raise CheckpointError(f"cannot load optimizer state for {paths['pdparams']} without its metadata "
-                                  f"file {paths['meta']}; load the weights alone with optimizer=None.")
+            raise CheckpointError(f"{paths['pdparams']} is a bare weights file without optimizer state or metadata; "
+                                  f"load the weights alone with optimizer=None.")
         if meta.get("optimizer_class") != type(optimizer).__name__:
             raise CheckpointMismatchError(f"{paths['pdopt']} holds {meta.get('optimizer_class')} state, "
                                           f"not {type(optimizer).__name__}.")
