@@ -17,20 +17,17 @@ every gate layer (ECA, CECA, UnitGateECA, SE and its variants, ECA-NS: any layer
 
 Standard deviations are population ones (ddof=0). `class_share` is the eta squared of a one-way
 analysis of variance: 0 when every class has the same mean gates, 1 when the gates depend on the class
-only. Even for gates unrelated to the class it is about (K - 1) / (N - 1) on N images, so compare it
-with that floor (`class_share_floor()`).
+only. A gate is a function of the image, and images of one class look alike, so even gates with random
+weights have a large class share: judge trained gates against the same statistics of untrained gates (the
+model as built, before training) and of a control computed by this code, not against
+`class_share_floor()`, which is only what gates independent of the image would give, (K - 1) / (N - 1).
 """
 from dataclasses import dataclass
 
 import numpy as np
+import paddle
 
-
-def gate_layer_types():
-    """The layer classes whose `attention(x)` gates are recorded: ECA (and subclasses), ChannelGate (SE, ...)."""
-    from .layers.eca import ECA
-    from .layers.se import ChannelGate
-
-    return (ECA, ChannelGate)
+from .layers.gate import ChannelGate
 
 
 @dataclass
@@ -92,7 +89,7 @@ class StageGates:
         return between / total
 
     def class_share_floor(self):
-        """Expected `class_share` of gates unrelated to the class: (classes present - 1) / (N - 1)."""
+        """Expected `class_share` of gates independent of the image: (classes present - 1) / (N - 1)."""
         present = int((self.class_counts() > 0).sum())
         return (present - 1) / max(len(self.labels) - 1, 1)
 
@@ -115,13 +112,12 @@ def gate_statistics(model, dataset, batch_size=64, max_images=512, num_classes=N
         max_images: use the first this many items (None: all). Take a class-stratified subset
             (`ecapaddle.data` sets are) so that every class is represented.
         num_classes: K; default the largest label + 1.
-        layer_types: classes of the layers to record; default `gate_layer_types()`.
+        layer_types: classes of the layers to record; default `ChannelGate` (ECA, CECA, UnitGateECA, SE and
+            its variants, ECA-NS).
 
     Returns a list of `StageGates`, one per gate layer in forward order.
     """
-    import paddle
-
-    layer_types = gate_layer_types() if layer_types is None else tuple(layer_types)
+    layer_types = (ChannelGate,) if layer_types is None else tuple(layer_types)
     count = len(dataset) if max_images is None else min(int(max_images), len(dataset))
     if count < 1:
         raise ValueError("gate_statistics needs at least one image")

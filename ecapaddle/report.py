@@ -2,6 +2,12 @@
 
 A table is only as good as the runs it averages, so `check_comparable` refuses groups of runs that
 differ in data, budget or recipe, or (unless asked) whose validation images came from the test split.
+
+With the runs' test predictions (`load_predictions`), the report also says which noise limits a paired
+comparison: the spread of the difference between seeds (between-run noise: initial weights, data order,
+augmentation) against the sampling noise of the test images, and per seed McNemar's exact test on the images
+one model gets right and the other wrong. Runs of the same seed start from the same shared weights
+(`ecapaddle.models.AlexNet`), so a paired difference compares the models, not two draws of the weights.
 """
 import csv
 import io
@@ -10,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .engine import load_history
 from .plots import plot_learning_curves
 from .utils import group_by_model
 
@@ -18,6 +25,7 @@ COLUMNS = ("model", "runs", "params", "final train acc", "final val acc", "best 
 # config fields that may differ between runs that are averaged together (they do not change the recipe)
 PER_RUN_FIELDS = ("seed", "progress", "num_workers", "eval_batch_size")
 CHANCE_MARGIN = 0.02     # a run within 2 points of 1/K accuracy learned nothing
+PREDICTIONS_FILE = "predictions.npz"    # written beside history.json by the trainer: labels and predicted classes
 
 
 class ReportError(ValueError):
@@ -201,6 +209,130 @@ def describe_differences(histories, base, other, metric="val", confidence=0.95):
     return f"{other} - {base}, final {metric} acc: {per_seed}; {interval}"
 
 
+def load_predictions(history_paths):
+    """{run name: {"label": [n], "pred": [n]}} from the `predictions.npz` beside each history.json that has one."""
+    predictions = {}
+    for path in history_paths:
+        path = Path(path)
+        saved = path.parent / PREDICTIONS_FILE
+        if saved.is_file():
+            with np.load(saved) as data:
+                predictions[run_name(load_history(path))] = {"label": data["label"], "pred": data["pred"]}
+    return predictions
+
+
+def mcnemar_p(only_a, only_b):
+    """Two-sided exact McNemar p-value for two classifiers on the same images.
+
+    only_a / only_b: the images only classifier A / only classifier B gets right. Under "equally accurate" each
+    of these n = only_a + only_b images falls on either side with probability 1/2, so the p-value is
+    2 * P(X <= min(only_a, only_b)) for X ~ Binomial(n, 1/2), at most 1.
+    """
+    n, k = only_a + only_b, min(only_a, only_b)
+    if n == 0:
+        return 1.0
+    log_half = n * math.log(0.5)
+    tail = sum(math.exp(math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) + log_half)
+               for i in range(k + 1))
+    return min(1.0, 2.0 * tail)
+
+
+def compare_predictions(predictions_a, predictions_b):
+    """A paired comparison of two runs on the same test images, as a dict.
+
+    Keys: n, acc_a, acc_b, only_a (images only A gets right), only_b, p (McNemar's exact p-value), and se: the
+    standard error, in points, that test-image sampling alone gives the accuracy difference B - A,
+    100 * sqrt((d - m^2) / n) with d the discordant share and m the difference in accuracy.
+    """
+    labels = predictions_a["label"]
+    if not np.array_equal(labels, predictions_b["label"]):
+        raise ReportError("the two runs' predictions are not of the same test images in the same order")
+    right_a, right_b = predictions_a["pred"] == labels, predictions_b["pred"] == labels
+    n = labels.size
+    only_a, only_b = int(np.sum(right_a & ~right_b)), int(np.sum(right_b & ~right_a))
+    discordant, difference = (only_a + only_b) / n, (only_b - only_a) / n
+    return {"n": n, "acc_a": float(right_a.mean()), "acc_b": float(right_b.mean()), "only_a": only_a,
+            "only_b": only_b, "p": mcnemar_p(only_a, only_b),
+            "se": 100 * math.sqrt(max(discordant - difference ** 2, 0.0) / n)}
+
+
+def noise_of_differences(histories, predictions, base, other, confidence=0.95):
+    """`other` - `base` on the test images, paired by seed, with both kinds of noise; None without common seeds.
+
+    Returns a dict: per_seed [(seed, compare_predictions(base run, other run))], mean (points), half (the t
+    interval's half width, None for one seed), between (standard deviation of the differences across seeds,
+    points, None for one seed) and test_se (root mean square of the per-seed test-sampling standard errors).
+    When `between` is well above `test_se`, the runs, not the test set, limit the answer: more seeds help, a
+    larger test set would not.
+    """
+    runs = {(h["model"]["name"], h["config"]["seed"]): run_name(h) for h in histories}
+    seeds = sorted(s for (name, s) in runs if name == base and (other, s) in runs
+                   and runs[(base, s)] in predictions and runs[(other, s)] in predictions)
+    if not seeds:
+        return None
+    per_seed = [(s, compare_predictions(predictions[runs[(base, s)]], predictions[runs[(other, s)]])) for s in seeds]
+    points = [100 * (c["acc_b"] - c["acc_a"]) for _, c in per_seed]
+    mean, half = t_interval(points, confidence)
+    return {"per_seed": per_seed, "mean": mean, "half": half,
+            "between": float(np.std(points, ddof=1)) if len(points) > 1 else None,
+            "test_se": float(np.sqrt(np.mean([c["se"] ** 2 for _, c in per_seed])))}
+
+
+def first_logged_loss(history):
+    """The training loss of the first step (before any update), or None when step 1 was not logged."""
+    steps = history.get("steps") or []
+    return steps[0]["loss"] if steps and steps[0]["step"] == 1 else None
+
+
+def _optional(value, fmt):
+    return "-" if value is None else format(value, fmt)
+
+
+def noise_section(histories, predictions, confidence=0.95):
+    """Markdown: every pair of models compared on the test images, paired by seed, with McNemar per seed."""
+    models = list(group_by_model(histories))
+    lines = [f"Paired differences on the test images, every pair of models (points; mean ± half width of the "
+             f"{confidence:.0%} t interval over seeds). *between seeds*: standard deviation of the difference "
+             f"across seeds; *test sampling*: the standard error the test images alone give one seed's difference.",
+             "", "| comparison | seeds | mean difference | between seeds | test sampling |", "|---|---|---|---|---|"]
+    details = ["", "Per seed: test images only one model of the pair gets right, and McNemar's exact p-value.", "",
+               "| comparison | seed | difference | only the first right | only the second right | p |",
+               "|---|---|---|---|---|---|"]
+    compared = 0
+    for i, base in enumerate(models):
+        for other in models[i + 1:]:
+            noise = noise_of_differences(histories, predictions, base, other, confidence)
+            if noise is None:
+                continue
+            compared += 1
+            interval = f"{noise['mean']:+.2f}" + ("" if noise["half"] is None else f" ± {noise['half']:.2f}")
+            lines.append(f"| {other} − {base} | {len(noise['per_seed'])} | {interval} | "
+                         f"{_optional(noise['between'], '.2f')} | {noise['test_se']:.2f} |")
+            for seed, c in noise["per_seed"]:
+                details.append(f"| {other} − {base} | {seed} | {100 * (c['acc_b'] - c['acc_a']):+.2f} | "
+                               f"{c['only_b']:,} | {c['only_a']:,} | {c['p']:.2g} |")
+    if not compared:
+        return ""
+    note = (f"\n{compared} comparisons: with several intervals, one excluding 0 by chance becomes likelier than "
+            f"{1 - confidence:.0%}." if compared > 1 else "")
+    return "\n".join(lines + details) + "\n" + note + "\n"
+
+
+def first_loss_section(histories):
+    """Markdown: the first logged training loss of every run against ln K, the loss of uniform predictions."""
+    rows = []
+    for name, runs in group_by_model(histories).items():
+        losses = [first_logged_loss(h) for h in runs]
+        if None not in losses:
+            rows.append(f"| {name} | {', '.join(f'{loss:.2f}' for loss in losses)} | {np.mean(losses):.2f} |")
+    if not rows:
+        return ""
+    classes = histories[0]["data"].get("num_classes", 10)
+    return (f"Training loss of the first step, before any update, per seed. Uniform predictions give "
+            f"ln {classes} = {math.log(classes):.3f} (with or without label smoothing); a much larger first loss "
+            f"means large initial logits.\n\n| model | per seed | mean |\n|---|---|---|\n" + "\n".join(rows) + "\n")
+
+
 def describe_data(data):
     """What the data of a run was: from `history["data"]["source"]` (`ecapaddle.data.describe_source`,
     without its file path) when present, else its "kind"."""
@@ -237,8 +369,12 @@ def to_csv(rows):
     return out.getvalue()
 
 
-def report_text(histories, allow_val_from_test=False, confidence=0.95):
-    """The Markdown report of comparable runs: data line, table, paired differences, caveats."""
+def report_text(histories, allow_val_from_test=False, confidence=0.95, predictions=None):
+    """The Markdown report of comparable runs: data line, table, paired differences, caveats.
+
+    With `predictions` ({run name: {"label", "pred"}}, `load_predictions`), also the paired comparisons on the
+    test images with both kinds of noise and McNemar's test (`noise_section`); the first logged losses always.
+    """
     check_comparable(histories, allow_val_from_test)
     models = list(group_by_model(histories))
     lines = ["Data: " + describe_runs(histories) + ".", "",
@@ -247,22 +383,26 @@ def report_text(histories, allow_val_from_test=False, confidence=0.95):
     if val_source(histories[0]) == "test":
         lines.append("**Validated on the test split**: the validation figures were used for choices and are not "
                      "an independent test.\n")
+    noise = noise_section(histories, predictions or {}, confidence)
     for other in models[1:]:
-        for metric in ("val", "test"):
+        for metric in ("val",) if noise else ("val", "test"):
             if paired_differences(histories, models[0], other, metric):
                 lines.append("- " + describe_differences(histories, models[0], other, metric, confidence))
     if len(models) > 2:
         lines.append(f"\n{len(models) - 1} models are compared with {models[0]}: with several comparisons, one "
                      f"interval excluding 0 by chance becomes likelier than {1 - confidence:.0%}.")
+    for section in (noise, first_loss_section(histories)):
+        if section:
+            lines += ["", section]
     flagged = chance_level_runs(histories)
     if flagged:
         lines.append(f"\nAt chance level (learned nothing): {', '.join(flagged)}.")
     return "\n".join(lines) + "\n"
 
 
-def write_report(histories, out, allow_val_from_test=False):
+def write_report(histories, out, allow_val_from_test=False, predictions=None):
     """table.md, table.csv and learning_curves.png in `out` from comparable histories; returns the text."""
-    text = report_text(histories, allow_val_from_test)
+    text = report_text(histories, allow_val_from_test, predictions=predictions)
     out = Path(out)
     (out / "table.md").write_text(text)
     (out / "table.csv").write_text(to_csv(summarize(histories)))
