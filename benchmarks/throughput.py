@@ -1,9 +1,8 @@
-"""The headline throughput figures of AlexNet-ECA on CPU; the same as `python -m ecapaddle bench`.
+"""The throughput benchmark of AlexNet and AlexNet-ECA on CPU; the same as `python -m ecapaddle bench`.
 
     python benchmarks/throughput.py [--quick] [--output FILE] [options]
 
-`--help` lists the options (ecapaddle/bench.py); the research harness behind README.md here is
-benchmarks/research.py.
+`--help` lists the options (the code is ecapaddle/bench.py); benchmarks/README.md explains the figures.
 """
 import sys
 from pathlib import Path
