@@ -15,7 +15,6 @@ import tempfile
 import time
 from pathlib import Path
 
-DEFAULT_HOLDOUT = 5000                  # validation images held out of the training split (val_from "train")
 # without --recipe: the full recipe's numbers, validated on images held out of the training split, no loader workers
 DEFAULT_RECIPE = ("full", dict(name="default", val_from="train", num_workers=0))
 OFFICIAL_SIZES = (50000, 10000)         # training and test images of the official CIFAR-10 archive
@@ -85,6 +84,7 @@ def add_common_options(p):
 
 
 def add_data_arguments(p):
+    from .data.cifar10 import HOLDOUT
     from .recipes import RECIPES
 
     g = p.add_argument_group("recipe and data (flags left out take the recipe's values)")
@@ -92,7 +92,7 @@ def add_data_arguments(p):
                    help=f"named preset (ecapaddle/recipes.py): quick = tiny synthetic data, seconds; cpu = 10,000 "
                         f"real images, 8 epochs, for a 2-core CPU; full = the original notebook (50,000 images, 50 "
                         f"epochs, batch 128, 4 loader workers), for a GPU. Default: full's numbers with "
-                        f"--val-from train (--val-subset {DEFAULT_HOLDOUT}) and --workers 0")
+                        f"--val-from train (--val-subset {HOLDOUT}) and --workers 0")
     g.add_argument("--quick", action="store_true", help="the same as --recipe quick")
     g.add_argument("--dry-run", action="store_true",
                    help="print the plan (data, every number of the recipe, run folders, estimated time from a few "
@@ -107,7 +107,7 @@ def add_data_arguments(p):
                         "split and evaluates the test split once at the end; 'test' validates on the test split "
                         "(the original notebook's protocol, which reports a test figure chosen on the test set)")
     g.add_argument("--val-subset", type=positive_int, metavar="N",
-                   help=f"N stratified validation images (with --val-from train default {DEFAULT_HOLDOUT}, with "
+                   help=f"N stratified validation images (with --val-from train default {HOLDOUT}, with "
                         f"--val-from test default the whole test split)")
     g.add_argument("--transforms", choices=("notebook", "fast"), help="augmentation preset")
 
@@ -159,15 +159,14 @@ def synthetic_sizes(recipe):
         return recipe.synthetic_train, recipe.synthetic_test
     if recipe.val_from == "test":
         return max(5000, recipe.train_subset or 0), max(1000, recipe.val_subset or 0)
-    return max(5000, (recipe.train_subset or 5000) + (recipe.val_subset or DEFAULT_HOLDOUT)), 1000
+    return max(5000, (recipe.train_subset or 5000) + recipe.val_size), 1000
 
 
 def split_sizes(recipe, n_train, n_test):
     """(training, validation) images per epoch of `recipe` on an archive of n_train + n_test images."""
     if recipe.val_from == "test":
-        return recipe.train_subset or n_train, recipe.val_subset or n_test
-    val = recipe.val_subset or DEFAULT_HOLDOUT
-    return recipe.train_subset or n_train - val, val
+        return recipe.train_subset or n_train, recipe.val_size or n_test
+    return recipe.train_subset or n_train - recipe.val_size, recipe.val_size
 
 
 def locate_data(recipe, path):
@@ -199,7 +198,7 @@ def check_sizes(args, recipe, archive_name, n_train, n_test):
             raise UsageError(f"{named('val_subset', 'val_subset')} asks for more than the {n_test:,} test images "
                              f"of {archive_name}; pass --val-subset {n_test} or less")
     else:
-        val = recipe.val_subset or DEFAULT_HOLDOUT
+        val = recipe.val_size
         if val >= n_train:
             what = named("val_subset", "val_subset") if recipe.val_subset else f"the default hold-out of {val:,}"
             raise UsageError(f"{what} validation images leave none of the {n_train:,} training images of "
@@ -272,10 +271,12 @@ def check_data(args, recipe):
     return archive, reason, n_train, n_test
 
 
-def prepare_data(checked, workdir):
-    """(archive, data_info) from `check_data`'s result, generating the synthetic archive into `workdir` if needed."""
-    from .data import describe_source, is_synthetic, make_synthetic_cifar10
+def load_data(recipe, checked, workdir):
+    """(train set, validation set, test set or None, data_info) of `recipe` on the data `check_data` found,
+    generating the synthetic archive into `workdir` if one is needed (`ecapaddle.recipes.recipe_datasets`)."""
+    from .data import make_synthetic_cifar10
     from .data.archive_format import ARCHIVE_NAME
+    from .recipes import recipe_datasets
 
     archive, reason, n_train, n_test = checked
     if archive is None:
@@ -283,39 +284,22 @@ def prepare_data(checked, workdir):
             print(reason)
         archive = make_synthetic_cifar10(Path(workdir) / f"synthetic-{ARCHIVE_NAME}", n_train=n_train,
                                          n_test=n_test, seed=0)
-    if is_synthetic(archive):
-        info = {"kind": "SYNTHETIC (generated, not CIFAR-10)", "n_train": n_train, "n_test": n_test}
-    else:
-        info = {"kind": "real CIFAR-10"}
-    info["source"] = describe_source(archive).replace(str(archive), Path(archive).name)
-    print(f"data: {info['source']}")
-    return archive, info
-
-
-def load_datasets(recipe, archive, data_info):
-    """(train set, validation set, test set or None) as the recipe's val_from asks; records the protocol."""
-    from .data import load_cifar10_holdout, load_cifar10_splits
-
-    data_info.update(recipe=recipe.name, transforms=recipe.transforms, subset_seed=0, val_source=recipe.val_from)
-    if recipe.val_from == "test":
-        return (*load_cifar10_splits(archive, recipe.transforms, recipe.train_subset, recipe.val_subset, seed=0), None)
-    train_set, val_set, test_set = load_cifar10_holdout(archive, recipe.transforms, recipe.train_subset,
-                                                        recipe.val_subset or DEFAULT_HOLDOUT, seed=0)
-    data_info["test_size"] = len(test_set)
-    return train_set, val_set, test_set
+    datasets = recipe_datasets(recipe, archive)
+    print(f"data: {datasets[3]['source']}")
+    return datasets
 
 
 def train_config(args, recipe, seed):
     return recipe.train_config(seed, mixup_alpha=args.mixup, progress=not args.no_progress)
 
 
-def run_one(model_name, args, recipe, seed, datasets, out_dir, data_info):
+def run_one(model_name, args, recipe, seed, datasets, out_dir):
     from .engine import train
     from .inference import training_evaluator
     from .models import create
     from .utils import seed_everything
 
-    train_set, val_set, test_set = datasets
+    train_set, val_set, test_set, data_info = datasets
     print(f"== {model_name}, seed {seed}: {data_info['kind']}, {len(train_set)} train / {len(val_set)} val "
           f"images, {recipe.epochs} epochs, batch {recipe.batch_size} -> {out_dir}")
     seed_everything(seed)       # the same initial weights for the same seed
@@ -358,24 +342,29 @@ def format_duration(seconds):
 
 
 def dry_run(args, recipe, runs):
-    """Print the plan of `runs` [(model name, seed, folder)] with an estimated time; write nothing."""
-    from .runtime import num_threads
+    """Print the plan of `runs` [(model name, seed, folder)] with an estimated time; write nothing.
 
+    Without a CIFAR-10 archive the steps are counted for the recipe's images of the official archive and
+    the speed is measured on a synthetic stand-in.
+    """
     print("dry run: nothing is trained or written")
     checked = check_data(args, recipe)
+    stand_in = checked[0] is None and not recipe.synthetic
     with tempfile.TemporaryDirectory() as workdir:      # a synthetic archive, if needed, lives only here
-        archive, info = prepare_data(checked, workdir)
-        datasets = load_datasets(recipe, archive, info)
-        n_train, n_val = len(datasets[0]), len(datasets[1])
+        train_set, val_set, _, _ = load_data(recipe, checked, workdir)
         print(recipe.describe())
         if args.mixup:
             print(f"  mixup alpha {args.mixup:g}")
-        asked_train, asked_val = split_sizes(recipe, *OFFICIAL_SIZES)
+        n_train, n_val = len(train_set), len(val_set)
         line = f"images per epoch: {n_train:,} training, {n_val:,} validation"
         if not recipe.synthetic:
-            line = (f"images per epoch: {asked_train:,} training, {asked_val:,} validation with the official CIFAR-10 "
-                    f"({OFFICIAL_SIZES[0]:,} + {OFFICIAL_SIZES[1]:,} images)")
-            if (n_train, n_val) != (asked_train, asked_val):
+            official = split_sizes(recipe, *OFFICIAL_SIZES)
+            line = (f"images per epoch: {official[0]:,} training, {official[1]:,} validation with the official "
+                    f"CIFAR-10 ({OFFICIAL_SIZES[0]:,} + {OFFICIAL_SIZES[1]:,} images)")
+            if stand_in:
+                n_train = official[0]
+                line += "; no CIFAR-10 archive here: the steps are counted for these, the speed on a synthetic stand-in"
+            elif (n_train, n_val) != official:
                 line += f"; this archive gives {n_train:,} training, {n_val:,} validation"
         print(line)
         steps = n_train // recipe.batch_size * recipe.epochs
@@ -385,12 +374,12 @@ def dry_run(args, recipe, runs):
             print(f"  {name}, seed {seed} -> {folder}")
         total = 0.0
         for name in dict.fromkeys(name for name, _, _ in runs):
-            compute, load = time_steps(name, datasets[0], recipe)
+            compute, load = time_steps(name, train_set, recipe)
             per_step = compute + load if recipe.num_workers == 0 else max(compute, load / recipe.num_workers)
-            count = sum(run[0] == name for run in runs)
-            total += per_step * steps * count
+            total += per_step * steps * sum(run[0] == name for run in runs)
             print(f"estimated time of {name}: {per_step:.2f} s per step ({compute:.2f} s compute, {load:.2f} s "
-                  f"loading a batch; {DRY_RUN_STEPS} timed steps after 1 warm-up, CPU threads: {num_threads()}) "
+                  f"loading a batch; {DRY_RUN_STEPS} timed steps after 1 warm-up"
+                  f"{' on the synthetic stand-in' if stand_in else ''}, CPU threads: {args.cpu_threads}) "
                   f"-> {format_duration(per_step * steps)} per run")
     print(f"estimated time in all: {format_duration(total)} for {len(runs)} run(s), validation passes not included")
 
@@ -407,9 +396,7 @@ def cmd_train(args):
     out = args.run_dir = make_output_dir(args, out, default)
     if needs_launch(args.procs):
         return launch_workers(args.argv, args.procs, out, recipe.batch_size)
-    archive, info = prepare_data(checked, out)
-    datasets = load_datasets(recipe, archive, info)
-    history = run_one(args.model, args, recipe, args.seed, datasets, out, info)
+    history = run_one(args.model, args, recipe, args.seed, load_data(recipe, checked, out), out)
     last = history["epochs"][-1]
     print(f"final train acc {last['train_acc']:.4f}, val acc {last['val_acc']:.4f}; "
           f"best val acc {history['best']['val_acc']:.4f} (epoch {history['best']['epoch']}); files in {out}")
@@ -427,9 +414,8 @@ def cmd_compare(args):
     out = args.run_dir = make_output_dir(args, out, "runs/compare")
     if needs_launch(args.procs):
         return launch_workers(args.argv, args.procs, out, recipe.batch_size)
-    archive, info = prepare_data(checked, out)
-    datasets = load_datasets(recipe, archive, info)
-    histories = [run_one(name, args, recipe, seed, datasets, out / folder, dict(info)) for name, seed, folder in runs]
+    datasets = load_data(recipe, checked, out)
+    histories = [run_one(name, args, recipe, seed, datasets, out / folder) for name, seed, folder in runs]
     write_report(histories, out, allow_val_from_test=recipe.val_from == "test")
     print(f"one folder per run in {out}")
 

@@ -21,6 +21,8 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .recipes import recipe_datasets  # noqa: F401  (the notebooks call course.recipe_datasets)
+
 MODES = ("quick", "cpu", "full")
 MODE_VARIABLE = "ECAPADDLE_MODE"
 LEGACY_QUICK_VARIABLE = "ECAPADDLE_QUICK"        # the older switch: "1" means quick mode
@@ -220,30 +222,7 @@ def recipe_archive(recipe, work_dir):
                 f"recipe {recipe.name!r} trains on real CIFAR-10, and none was found. In Baidu AI Studio, attach "
                 f"the dataset 152754 (CIFAR-10) to the project; elsewhere set ECAPADDLE_CIFAR10 to the path of "
                 f"cifar-10-python.tar.gz. Or use MODE = 'quick'.\n{error}") from None
-    return archive, describe_source(archive).replace(archive, Path(archive).name)
-
-
-def recipe_datasets(recipe, archive, source=None):
-    """(train set, validation set, test set or None, data_info) of `recipe` on `archive`.
-
-    The recipe's `val_from` decides the protocol: "train" holds `val_subset` images out of the training
-    split and keeps the test split for one final evaluation; "test" validates on the test split (the
-    original notebook's protocol; no separate test). Subsets are class-stratified with seed 0.
-    """
-    from .data import load_cifar10_holdout, load_cifar10_splits, validate_cifar10_archive
-
-    kind = validate_cifar10_archive(archive).kind
-    info = {"kind": "SYNTHETIC (generated, not CIFAR-10)" if kind == "synthetic" else "real CIFAR-10",
-            "source": source or Path(archive).name, "recipe": recipe.name, "transforms": recipe.transforms,
-            "subset_seed": 0, "val_source": recipe.val_from}
-    if recipe.val_from == "test":
-        train_set, val_set = load_cifar10_splits(archive, recipe.transforms, recipe.train_subset, recipe.val_subset,
-                                                 seed=0)
-        return train_set, val_set, None, info
-    train_set, val_set, test_set = load_cifar10_holdout(archive, recipe.transforms, recipe.train_subset,
-                                                        recipe.val_subset or 5000, seed=0)
-    info["test_size"] = len(test_set)
-    return train_set, val_set, test_set, info
+    return archive, describe_source(archive)
 
 
 # ---------------------------------------------------------------------------------------------- live runs

@@ -4,16 +4,18 @@
 |---|---|---|
 | `quick` | a tiny synthetic archive in the CIFAR-10 format (unless a path is given) | tests, CI, a first look: seconds |
 | `cpu`   | real CIFAR-10: 10,000 training images, 5,000 validation images held out of the training split, 8 epochs | the reduced real run that fits a 2-core CPU (about 20 minutes per model) |
-| `full`  | real CIFAR-10: all 50,000 training images, validated on the test split, 50 epochs | the original notebook's recipe (SPEC §2), for a GPU |
+| `full`  | real CIFAR-10: all 50,000 training images, validated on the test split, 50 epochs | the original notebook's recipe, for a GPU |
 
 Every recipe uses the notebook's optimiser and loss (Adam 1e-3, weight decay 1e-5, cosine annealing
 stepped every batch, label smoothing 0.1); they differ in data, budget and loader settings. Use
-`get_recipe(name, **overrides)` to change any value (the CLI's explicit flags do that).
+`get_recipe(name, **overrides)` to change any value (the CLI's explicit flags do that), and
+`recipe_datasets(recipe, archive)` for its datasets (the CLI and the course both use it).
 """
 import dataclasses
 from dataclasses import dataclass
 from typing import Optional
 
+from .data.cifar10 import HOLDOUT
 from .engine import TrainConfig
 
 
@@ -27,7 +29,8 @@ class Recipe:
         train_subset: training images (class-stratified); None = all (after any validation hold-out).
         val_from: "train" holds `val_subset` images out of the training split and evaluates the test
             split once at the end; "test" validates on the test split (the original notebook's protocol).
-        val_subset: validation images; None = the whole test split (val_from "test") or 5,000.
+        val_subset: validation images; None = the whole test split (val_from "test") or HOLDOUT (val_from
+            "train"); `val_size` says which.
         transforms: augmentation preset ("notebook" or "fast").
         epochs, batch_size, lr, weight_decay, label_smoothing, num_workers, amp: as in `TrainConfig`.
     """
@@ -37,7 +40,7 @@ class Recipe:
     synthetic_test: int = 0
     train_subset: Optional[int] = None
     val_from: str = "train"
-    val_subset: Optional[int] = 5000
+    val_subset: Optional[int] = None
     transforms: str = "notebook"
     epochs: int = 50
     batch_size: int = 128
@@ -56,6 +59,11 @@ class Recipe:
                 raise ValueError(f"{name} must be None or a positive integer, got {value!r}")
         self.train_config()     # checks epochs, batch size, lr, ... with TrainConfig's messages
 
+    @property
+    def val_size(self):
+        """Validation images of the recipe; None = the whole test split."""
+        return self.val_subset or (HOLDOUT if self.val_from == "train" else None)
+
     def train_config(self, seed=42, **kwargs):
         """The `TrainConfig` of this recipe for `seed`; kwargs override its other fields (e.g. progress)."""
         return TrainConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
@@ -69,7 +77,7 @@ class Recipe:
         """Every number of the recipe, one line each."""
         data = (f"synthetic archive of {self.synthetic_train} + {self.synthetic_test} images" if self.synthetic
                 else "CIFAR-10")
-        val = (f"{self.val_subset or 5000} images held out of the training split; test split evaluated once at the end"
+        val = (f"{self.val_size} images held out of the training split; test split evaluated once at the end"
                if self.val_from == "train" else
                f"the test split ({self.val_subset or 'all'} images): the original protocol, validation = test")
         return "\n".join([
@@ -87,7 +95,7 @@ class Recipe:
 RECIPES = {
     "quick": Recipe("quick", synthetic=True, synthetic_train=384, synthetic_test=128, train_subset=256,
                     val_subset=128, transforms="fast", epochs=2, batch_size=32),
-    "cpu": Recipe("cpu", train_subset=10000, val_subset=5000, epochs=8),
+    "cpu": Recipe("cpu", train_subset=10000, epochs=8),
     "full": Recipe("full", val_from="test", val_subset=None, epochs=50, num_workers=4),
 }
 
@@ -104,3 +112,28 @@ def get_recipe(name, **overrides):
     if unknown:
         raise ValueError(f"unknown recipe fields {sorted(unknown)}")
     return dataclasses.replace(recipe, **overrides) if overrides else recipe
+
+
+def recipe_datasets(recipe, archive, source=None):
+    """(train set, validation set, test set or None, data_info) of `recipe` on the CIFAR-10 `archive`.
+
+    The recipe's `val_from` decides the protocol: "train" holds `val_size` images out of the training
+    split and keeps the test split for one final evaluation; "test" validates on the test split (the
+    original notebook's protocol; no separate test). Subsets are class-stratified with seed 0.
+    data_info (stored in each run's history) says what the data was: kind, source (default
+    `describe_source`), recipe, transforms, subset_seed, val_source
+    and test_size.
+    """
+    from .data import describe_source, is_synthetic, load_cifar10_holdout, load_cifar10_splits
+
+    info = {"kind": "SYNTHETIC (generated, not CIFAR-10)" if is_synthetic(archive) else "real CIFAR-10",
+            "source": source or describe_source(archive),
+            "recipe": recipe.name, "transforms": recipe.transforms, "subset_seed": 0, "val_source": recipe.val_from}
+    if recipe.val_from == "test":
+        train_set, val_set = load_cifar10_splits(archive, recipe.transforms, recipe.train_subset, recipe.val_size,
+                                                 seed=0)
+        return train_set, val_set, None, info
+    train_set, val_set, test_set = load_cifar10_holdout(archive, recipe.transforms, recipe.train_subset,
+                                                        recipe.val_size, seed=0)
+    info["test_size"] = len(test_set)
+    return train_set, val_set, test_set, info

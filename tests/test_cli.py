@@ -123,7 +123,7 @@ def test_data_that_does_not_fit_the_recipe_is_a_usage_error(archive, tmp_path, c
     assert error_line(capsys) == ("error: --batch-size 500 is larger than the 200 training images; "
                                   "pass --batch-size 200 or less")
     assert main(common[:3] + ["--recipe", "cpu"] + common[5:]) == 2       # its 5,000 held-out images are too many
-    assert "recipe cpu's val_subset 5000 validation images leave none of the 200" in error_line(capsys)
+    assert "the default hold-out of 5,000 validation images leave none of the 200" in error_line(capsys)
     assert not (tmp_path / "run").exists()
 
 
@@ -212,6 +212,22 @@ def test_dry_run_of_the_full_recipe_states_the_plan_and_writes_nothing(archive, 
     assert "alexnet_eca, seed 42 -> runs/compare/alexnet_eca-seed42" in out
     assert "estimated time of alexnet_eca: 0.50 s per step" in out
     assert list(work.iterdir()) == [] and sorted(p.name for p in archive.parent.iterdir()) == before
+
+
+def test_dry_run_without_an_archive_counts_the_recipes_own_images(tmp_path, monkeypatch, capsys):
+    from ecapaddle.data import cifar10
+
+    monkeypatch.delenv("ECAPADDLE_CIFAR10", raising=False)
+    monkeypatch.setattr(cifar10, "default_locations", lambda: [("nowhere", str(tmp_path / "none.tar.gz"))])
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cli, "time_steps", lambda *args: (0.5, 0.1))
+    assert main(ONE_THREAD + ["compare", "--recipe", "full", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "No real CIFAR-10 found" in out and "the speed on a synthetic stand-in" in out
+    assert "steps: 390 per epoch x 50 epochs = 19,500 per run" in out             # 50,000 images, batch 128
+    assert "timed steps after 1 warm-up on the synthetic stand-in" in out
+    assert "-> 2.7 h per run" in out and "estimated time in all: 5.4 h for 2 run(s)" in out      # 0.5 s x 19,500
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_quick_dry_run_times_real_steps_without_thread_warning(tmp_path):

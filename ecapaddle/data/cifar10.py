@@ -45,6 +45,7 @@ ENV_VAR = "ECAPADDLE_CIFAR10"
 AISTUDIO_RELATIVE = os.path.join("data", "data152754", ARCHIVE_NAME)
 AISTUDIO_HOME = "/home/aistudio"
 MODES = ("train", "test")
+HOLDOUT = 5000          # validation images held out of the training split by default (`load_cifar10_holdout`)
 
 ArchiveInfo = namedtuple("ArchiveInfo", "path n_train n_test classes kind")
 ArchiveInfo.__doc__ = """What `validate_cifar10_archive` found.
@@ -266,7 +267,8 @@ def is_synthetic(path):
 
 
 def describe_source(path):
-    """One line saying where the archive came from and whether its data is real, for logs/CLI."""
+    """One line saying whether the archive's data is real and where it came from (its file name and the place
+    it was found at, no directories: the line goes into run histories), for logs and the CLI."""
     info = validate_cifar10_archive(path)
     real = os.path.realpath(path)
     origin = "given path"
@@ -283,7 +285,7 @@ def describe_source(path):
             "jpeg-rebuild": "real CIFAR-10, JPEG re-encoded (accuracy close to, not equal to, "
                             "the official files)",
             "cifar-10": "real CIFAR-10"}[info.kind]
-    return f"{what}: {path} [{origin}; {info.n_train} train / {info.n_test} test images]"
+    return f"{what}: {os.path.basename(path)} [{origin}; {info.n_train} train / {info.n_test} test images]"
 
 
 def stratified_indices(labels, size, seed=0):
@@ -382,7 +384,7 @@ def _subset_size(subset, total, name, where):
     return size
 
 
-def load_cifar10_holdout(path, transforms="notebook", train_subset=None, val_size=5000, seed=0, size=128):
+def load_cifar10_holdout(path, transforms="notebook", train_subset=None, val_size=HOLDOUT, seed=0, size=128):
     """(train, validation, test) sets with the validation set held out from the training split.
 
     The protocol of the headline experiment: `val_size` class-stratified images of the official

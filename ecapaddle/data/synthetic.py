@@ -166,8 +166,7 @@ def cifar10_or_synthetic(workdir, synthetic=False, path=None, n_train=1000, n_te
 
     With `synthetic=True`, or when no archive is found and no explicit `path` was given (an explicit
     path that does not exist stays an error), writes `make_synthetic_cifar10` data of
-    n_train + n_test images and says so loudly. Returns (archive path, one line describing the
-    data, with the file name in place of its full path).
+    n_train + n_test images and says so loudly. Returns (archive path, `describe_source` of it).
     """
     archive = None
     if not synthetic:
@@ -180,4 +179,4 @@ def cifar10_or_synthetic(workdir, synthetic=False, path=None, n_train=1000, n_te
     if archive is None:
         archive = make_synthetic_cifar10(os.path.join(workdir, "synthetic-" + ARCHIVE_NAME),
                                          n_train=n_train, n_test=n_test, seed=seed)
-    return archive, describe_source(archive).replace(str(archive), os.path.basename(archive))
+    return archive, describe_source(archive)
