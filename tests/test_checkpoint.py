@@ -261,10 +261,10 @@ def test_run_directory_guard(tmp_path):
     assert (tmp_path / "new" / "history.json").read_text() == "{}"      # nothing deleted
 
 
-# ---- fault injection: SIGKILL at random instants of a training run ----
+# ---- fault injection: SIGKILL at random points of a training run ----
 
 FAULT_SCRIPT = textwrap.dedent("""
-    import json, os, random, shutil, signal, sys, time, traceback
+    import json, os, random, shutil, signal, sys, traceback
     sys.path.insert(0, {tests!r})
     import ecapaddle
     import test_engine as t
@@ -273,92 +273,76 @@ FAULT_SCRIPT = textwrap.dedent("""
     CONFIG = t.config(epochs=6, log_every=1)
     root, min_kills = sys.argv[1], int(sys.argv[2])
     rng = random.Random(0)
+    HOOKED = {{"file_operation": [(os, "replace"), (os, "fsync"), (os, "remove"), (shutil, "rmtree")],
+              "image_read": [(t.Blobs, "__getitem__")]}}
 
-    def count_file_operations(kill_at):
-        # SIGKILL this process at its kill_at-th os.replace/fsync/remove or shutil.rmtree
+    def count_calls(kind, kill):
+        # count the calls of one kind; SIGKILL this process at the call `kill` names: (kind, number)
         done = [0]
 
         def hooked(function):
             def wrapper(*args, **kwargs):
                 done[0] += 1
-                if done[0] == kill_at:
+                if kill == (kind, done[0]):
                     os.kill(os.getpid(), signal.SIGKILL)
                 return function(*args, **kwargs)
             return wrapper
 
-        for name in ("replace", "fsync", "remove"):
-            setattr(os, name, hooked(getattr(os, name)))
-        shutil.rmtree = hooked(shutil.rmtree)
+        for owner, name in HOOKED[kind]:
+            setattr(owner, name, hooked(getattr(owner, name)))
         return done
 
-    def attempt(out_dir, kill_at=None, delay=None):
+    def attempt(out_dir, kill=None):
         # one training process (forked: no second Paddle import), resuming out_dir;
-        # returns ("done", file operations) or ("killed", None)
+        # returns None when killed, else the number of calls of each kind
         read, write = os.pipe()
         pid = os.fork()
         if pid == 0:
             os.close(read)
             try:
-                done = count_file_operations(kill_at)
+                calls = {{kind: count_calls(kind, kill) for kind in HOOKED}}
                 t.train(t.tiny_net(), TRAIN, VAL, CONFIG, out_dir=out_dir, resume=True)
-                os.write(write, str(done[0]).encode())
+                os.write(write, json.dumps({{kind: done[0] for kind, done in calls.items()}}).encode())
                 os._exit(0)
             except BaseException:
                 traceback.print_exc()
                 os._exit(1)
         os.close(write)
-        if delay is None:
-            _, status = os.waitpid(pid, 0)
-        else:
-            deadline = time.monotonic() + delay
-            while time.monotonic() < deadline:
-                finished, status = os.waitpid(pid, os.WNOHANG)
-                if finished:
-                    break
-                time.sleep(0.002)
-            else:
-                os.kill(pid, signal.SIGKILL)
-                _, status = os.waitpid(pid, 0)
-        report = os.read(read, 100).decode()
+        _, status = os.waitpid(pid, 0)
+        report = os.read(read, 1000).decode()
         os.close(read)
         if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL:
-            return "killed", None
+            return None
         if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0):
             sys.exit(f"a training process failed in {{out_dir}} (traceback above)")
-        return "done", int(report)
+        return json.loads(report)
 
-    start = time.monotonic()
-    _, operations = attempt(os.path.join(root, "reference"))
-    duration = time.monotonic() - start
-    kills = {{"timed": 0, "file_operation": 0}}
+    calls = attempt(os.path.join(root, "reference"))
+    kills = {{kind: 0 for kind in HOOKED}}
     rounds = 0
     while min(kills.values()) < min_kills // 2 or rounds < 2:
         assert rounds < 40, f"too few kills landed: {{kills}}"
         out_dir = os.path.join(root, f"run{{rounds}}")
         while True:
-            mode = rng.choice(sorted(kills))
-            if mode == "timed":
-                result, _ = attempt(out_dir, delay=rng.uniform(0, duration))
-            else:
-                result, _ = attempt(out_dir, kill_at=rng.randint(1, operations))
-            if result == "done":
+            kind = rng.choice(sorted(kills))
+            if attempt(out_dir, (kind, rng.randint(1, calls[kind]))) is not None:
                 break
-            kills[mode] += 1
+            kills[kind] += 1
         rounds += 1
-    print(json.dumps({{"kills": kills, "rounds": rounds, "operations": operations, "duration": duration}}))
+    print(json.dumps({{"kills": kills, "rounds": rounds, "calls": calls}}))
 """)
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="the fault injection forks training processes")
-def test_sigkill_at_random_instants_never_loses_a_checkpoint(tmp_path):
-    """At least 20 SIGKILLs: at random times, and at random file operations inside the saves; each
-    round of kills and resumes must end with the uninterrupted run's history and weights."""
+def test_sigkill_at_random_points_never_loses_a_checkpoint(tmp_path):
+    """At least 20 SIGKILLs, at random image reads and at random file operations inside the saves (drawn
+    with a fixed seed); each round of kills and resumes must end with the uninterrupted run's history and weights."""
     script = tmp_path / "faults.py"
     script.write_text(FAULT_SCRIPT.format(tests=os.path.dirname(__file__)))
     env = dict(os.environ, OMP_NUM_THREADS="1")
     done = subprocess.run([sys.executable, str(script), str(tmp_path), "24"], env=env, capture_output=True,
-                          text=True, timeout=300)
+                          text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads(done.stdout.splitlines()[-1])
     assert sum(summary["kills"].values()) >= 20 and min(summary["kills"].values()) >= 10, summary
