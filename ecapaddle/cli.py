@@ -632,7 +632,7 @@ def main(argv=None):
     from .runtime import requested_threads, set_num_threads, use_all_cores, use_fast_mkl
 
     matplotlib.use("Agg")
-    use_fast_mkl()                  # before Paddle's first CPU computation (AMD only; 2x in dynamic mode)
+    use_fast_mkl()                  # before Paddle's first CPU computation
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["bench"]:
         from .bench import main as bench_main

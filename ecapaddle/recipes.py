@@ -3,7 +3,7 @@
 | recipe | data | what it is for |
 |---|---|---|
 | `quick` | a tiny synthetic archive in the CIFAR-10 format (unless a path is given) | tests, CI, a first look: seconds |
-| `cpu`   | real CIFAR-10: 10,000 training images, 5,000 validation images held out of the training split, 8 epochs | the reduced real run that fits a 2-core CPU (about 20 minutes per model) |
+| `cpu`   | real CIFAR-10: 10,000 training images, 5,000 validation images held out of the training split, 8 epochs | the reduced real run that fits a 2-core CPU |
 | `full`  | real CIFAR-10: all 50,000 training images, validated on the test split, 50 epochs | the original notebook's recipe, for a GPU |
 
 Every recipe uses the notebook's optimiser and loss (Adam 1e-3, weight decay 1e-5, cosine annealing

@@ -351,7 +351,7 @@ def test_random_augmentation_is_repeatable_through_the_per_epoch_seeds(synthetic
 
 @pytest.mark.slow
 def test_alexnet_one_epoch_on_synthetic_cifar10_beats_chance(synthetic_archive):
-    """AlexNet at 128 px with the notebook's augmentation: 320 images, 1 epoch (about 10 s on 2 cores)."""
+    """AlexNet at 128 px with the notebook's augmentation: 320 images, 1 epoch."""
     from ecapaddle import AlexNet
     from ecapaddle.data import load_cifar10
     train_set = load_cifar10("train", synthetic_archive, transform="notebook")

@@ -50,9 +50,9 @@ HOLDOUT = 5000          # validation images held out of the training split by de
 ArchiveInfo = namedtuple("ArchiveInfo", "path n_train n_test classes kind")
 ArchiveInfo.__doc__ = """What `validate_cifar10_archive` found.
 
-kind: "synthetic" (written by `make_synthetic_cifar10`), "jpeg-rebuild" (written by
-shared/tools/cifar10_from_jpeg.py: real images, JPEG re-encoded) or "cifar-10" (anything
-else in the official layout, normally the official archive)."""
+kind: "synthetic" (written by `make_synthetic_cifar10`), "jpeg-rebuild" (real images, JPEG
+re-encoded, marked as such in its readme.html) or "cifar-10" (anything else in the official
+layout, normally the official archive)."""
 
 
 class DatasetError(ValueError):
@@ -137,8 +137,7 @@ _validated = {}   # (realpath, size, mtime_ns) -> ArchiveInfo
 def validate_cifar10_archive(path):
     """Check that `path` is a complete CIFAR-10 archive in the official Python layout.
 
-    Reads the whole file once (about 2 s for the real 170 MB archive; the result is cached by
-    path, size and modification time) and unpickles every batch. Returns an `ArchiveInfo`.
+    Reads the whole file once (the result is cached by path, size and modification time) and unpickles every batch. Returns an `ArchiveInfo`.
     Raises DatasetNotFoundError if it is missing, DatasetError if it is a directory, empty,
     not gzip, truncated, corrupt, another dataset (e.g. CIFAR-100) or has malformed batches.
     """

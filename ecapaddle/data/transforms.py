@@ -2,7 +2,7 @@
 
 Presets (`TRANSFORM_PRESETS`; `build_transforms(preset, train, size)`):
 
-- "notebook", the AI Studio course notebook's recipe (SPEC section 2):
+- "notebook", the AI Studio course notebook's recipe:
     train: Resize(130) -> ColorJitter(0.2, 0.2, 0.2) -> RandomResizedCrop(128, scale=(0.6, 1))
            -> RandomHorizontalFlip -> RandomRotation(20) -> ToTensor -> Normalize(ImageNet)
     test:  Resize(128) -> ToTensor -> Normalize(ImageNet)
@@ -11,22 +11,15 @@ Presets (`TRANSFORM_PRESETS`; `build_transforms(preset, train, size)`):
   In PaddleX 2.x that transform returns a single (non-sequence) sample unchanged, so in this
   per-image pipeline it did nothing and the published results were obtained without mixup; it
   is left out here (and PaddleX 3.x no longer has it). Real batch-level mixup is in mixup.py.
-- "fast", cheap augmentation for 2-core CPU runs:
+- "fast", cheap augmentation for CPU runs:
     train: RandomCrop(32, padding=4) -> RandomHorizontalFlip -> Resize(size) -> ToTensor -> Normalize
     test:  the same as "notebook".
 
 "ToTensor -> Normalize(mean, std)" is done as Transpose (HWC -> CHW) -> Normalize(255 * mean,
 255 * std): the same numbers (to 1e-6) as a numpy float32 array instead of a Paddle tensor, which
 is cheaper per image and keeps Paddle ops out of DataLoader worker processes. The DataLoader
-stacks the arrays into a float32 tensor [N, 3, size, size].
-
-Measured cost per 32 x 32 CIFAR-10 image -> 128 x 128 output, one core (taskset -c 0,
-OMP_NUM_THREADS=1), Paddle 3.3.1, 2000 real test images, best of 3 passes, two sessions on a
-shared 2-core machine (load average 2-3):
-    notebook train 0.84 ms, fast train 0.34 ms, test (either preset) 0.32 ms
-With Paddle's ToTensor in place of the numpy equivalent: notebook train 1.05-1.48 ms, fast
-train 0.47-0.56 ms. AlexNet training on these CPUs takes about 10 ms per image (SPEC section 4),
-so augmentation adds roughly 8% ("notebook") or 3% ("fast") when done in the same process.
+stacks the arrays into a float32 tensor [N, 3, size, size]. Per image, either preset costs a small
+fraction of an AlexNet training step on a CPU ("fast" about half of "notebook").
 """
 import numbers
 

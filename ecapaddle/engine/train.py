@@ -51,8 +51,8 @@ class TrainConfig:
         log_every: record the training loss every this many batches (notebook: 10). Losses stay
             on the device in between, so a NaN/inf loss is detected up to log_every - 1 batches
             late (always before the epoch's checkpoint is written).
-        num_workers: DataLoader worker processes. Default 0, not the notebook's 4: on the 2-core
-            CPU machines of this project worker processes compete with the compute threads, and
+        num_workers: DataLoader worker processes. Default 0, not the notebook's 4: on a CPU with
+            few cores worker processes compete with the compute threads, and
             with 0 the augmentation runs in the main process under the per-epoch seeds, which is
             what the bitwise resume guarantee is tested with. Raise it on a GPU machine.
         drop_last, shuffle: as in `paddle.io.DataLoader` (notebook: both True).
@@ -377,7 +377,7 @@ class _Run:
 
         Stores history["test"]; with an out_dir also writes predictions.npz for the final weights:
         index [N] (item indices in the test split), label, pred [N] and top5_class, top5_prob [N, 5]
-        (float16), small enough to commit (about 150 kB for 10,000 images).
+        (float16), small enough to commit.
         """
         final = self._evaluate(test_set, keep_probs=True)
         result = {"n": final["n"], "final": _summary(final), "best": None}
