@@ -18,11 +18,12 @@ from pathlib import Path
 # without --recipe: the full recipe's numbers, validated on images held out of the training split, no loader workers
 DEFAULT_RECIPE = ("full", dict(name="default", val_from="train", num_workers=0))
 OFFICIAL_SIZES = (50000, 10000)         # training and test images of the official CIFAR-10 archive
+DYNAMIC_HELP = ("run the model in dynamic mode instead of through a Paddle Inference predictor (the CPU default, with "
+                "one thread per available core; a GPU always uses dynamic mode)")
 DRY_RUN_STEPS = 3                       # timed training steps of --dry-run, after one warm-up step
-# flag (argparse dest) -> Recipe field it overrides
-RECIPE_FLAGS = {"train_subset": "train_subset", "val_from": "val_from", "val_subset": "val_subset",
-                "transforms": "transforms", "epochs": "epochs", "batch_size": "batch_size", "lr": "lr",
-                "weight_decay": "weight_decay", "label_smoothing": "label_smoothing", "workers": "num_workers"}
+# Recipe fields that a command-line flag of the same name overrides (--workers: num_workers)
+RECIPE_FLAGS = ("train_subset", "val_from", "val_subset", "transforms", "epochs", "batch_size", "lr", "weight_decay",
+                "label_smoothing", "num_workers")
 
 
 class CLIError(Exception):
@@ -42,32 +43,20 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see {self.prog} --help)")
 
 
-def positive_int(text):
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
+def at_least(convert, low, strict=False):
+    """An argparse type: `convert(text)`, a finite number >= low (> low with `strict`)."""
+    what = "an integer" if convert is int else "a number"
+
+    def parse(text):
+        value = convert(text)
+        if not (math.isfinite(value) and (value > low if strict else value >= low)):
+            raise argparse.ArgumentTypeError(f"must be {what} {'>' if strict else '>='} {low}, got {text}")
+        return value
+    return parse
 
 
-def non_negative_int(text):
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text}")
-    return value
-
-
-def positive_float(text):
-    value = float(text)
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text}")
-    return value
-
-
-def non_negative_float(text):
-    value = float(text)
-    if not (math.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
-    return value
+positive_int, non_negative_int = at_least(int, 1), at_least(int, 0)
+positive_float, non_negative_float = at_least(float, 0, strict=True), at_least(float, 0)
 
 
 def threads_value(text):
@@ -123,7 +112,7 @@ def add_train_arguments(p):
     g.add_argument("--label-smoothing", type=non_negative_float)
     g.add_argument("--mixup", type=non_negative_float, default=0.0, metavar="ALPHA",
                    help="batch-level mixup with Beta(ALPHA, ALPHA); 0 = off, as in the notebook's real runs")
-    g.add_argument("--workers", type=non_negative_int, help="DataLoader worker processes")
+    g.add_argument("--workers", dest="num_workers", type=non_negative_int, help="DataLoader worker processes")
     g.add_argument("--procs", type=procs_value, default=1, metavar="N|auto", help=PROCS_HELP)
     g.add_argument("--no-progress", action="store_true", help="no tqdm progress bars")
     p.add_argument("--out", metavar="DIR", help="output folder (default: a new one, runs/<command>, "
@@ -141,8 +130,8 @@ def resolve_recipe(args):
     if args.quick and args.recipe not in (None, "quick"):
         raise UsageError(f"--quick means --recipe quick; pass --quick or --recipe {args.recipe}, not both")
     name, overrides = (args.recipe or "quick", {}) if args.quick or args.recipe else DEFAULT_RECIPE
-    overrides = {"name": name, **overrides, **{field: getattr(args, flag) for flag, field in RECIPE_FLAGS.items()
-                                               if getattr(args, flag) is not None}}
+    overrides = {"name": name, **overrides, **{field: getattr(args, field) for field in RECIPE_FLAGS
+                                               if getattr(args, field) is not None}}
     try:
         base = dataclasses.replace(get_recipe(name), **overrides)
         overrides["synthetic"] = args.synthetic or (base.synthetic and args.data is None)
@@ -183,34 +172,23 @@ def locate_data(recipe, path):
         return None, f"*** No real CIFAR-10 found: using a SYNTHETIC dataset instead. ***\n{error}"
 
 
-def check_sizes(args, recipe, archive_name, n_train, n_test):
+def check_sizes(recipe, archive_name, n_train, n_test):
     """UsageError when the recipe asks for more images than the archive holds, or a batch larger than the data."""
-    def named(flag, field):
-        value = getattr(recipe, field)
-        return f"--{flag.replace('_', '-')} {value}" if getattr(args, flag) is not None \
-            else f"recipe {recipe.name}'s {field} {value}"
-
-    if recipe.val_from == "test":
-        if (recipe.train_subset or 0) > n_train:
-            raise UsageError(f"{named('train_subset', 'train_subset')} asks for more than the {n_train:,} training "
-                             f"images of {archive_name}; pass --train-subset {n_train} or less")
-        if (recipe.val_subset or 0) > n_test:
-            raise UsageError(f"{named('val_subset', 'val_subset')} asks for more than the {n_test:,} test images "
-                             f"of {archive_name}; pass --val-subset {n_test} or less")
-    else:
-        val = recipe.val_size
-        if val >= n_train:
-            what = named("val_subset", "val_subset") if recipe.val_subset else f"the default hold-out of {val:,}"
-            raise UsageError(f"{what} validation images leave none of the {n_train:,} training images of "
-                             f"{archive_name} to train on; pass --val-subset {n_train // 5} or less")
-        if (recipe.train_subset or 0) > n_train - val:
-            raise UsageError(f"{named('train_subset', 'train_subset')} asks for more than the {n_train - val:,} "
-                             f"training images of {archive_name} left after holding out {val:,} for validation; "
-                             f"pass --train-subset {n_train - val} or less")
-    n_images = split_sizes(recipe, n_train, n_test)[0]
-    if recipe.batch_size > n_images:
-        raise UsageError(f"{named('batch_size', 'batch_size')} is larger than the {n_images:,} training images; "
-                         f"pass --batch-size {n_images} or less")
+    held_out = recipe.val_size if recipe.val_from == "train" else 0
+    if held_out >= n_train:
+        raise UsageError(f"{held_out:,} validation images held out (--val-subset) leave none of the {n_train:,} "
+                         f"training images of {archive_name} to train on; pass --val-subset {n_train // 5} or less")
+    left = n_train - held_out
+    if (recipe.train_subset or 0) > left:
+        after = f" left after holding out {held_out:,} for validation" if held_out else ""
+        raise UsageError(f"--train-subset {recipe.train_subset} asks for more than the {left:,} training images of "
+                         f"{archive_name}{after}; pass --train-subset {left} or less")
+    if recipe.val_from == "test" and (recipe.val_subset or 0) > n_test:
+        raise UsageError(f"--val-subset {recipe.val_subset} asks for more than the {n_test:,} test images of "
+                         f"{archive_name}; pass --val-subset {n_test} or less")
+    if recipe.batch_size > (recipe.train_subset or left):
+        raise UsageError(f"--batch-size {recipe.batch_size} is larger than the {recipe.train_subset or left:,} "
+                         f"training images; pass --batch-size {recipe.train_subset or left} or less")
 
 
 def first_free_dir(base, create=False):
@@ -263,11 +241,11 @@ def check_data(args, recipe):
     archive, reason = locate_data(recipe, args.data)
     if archive is None:
         n_train, n_test = synthetic_sizes(recipe)
-        check_sizes(args, recipe, "the synthetic archive", n_train, n_test)
+        check_sizes(recipe, "the synthetic archive", n_train, n_test)
     else:
         found = validate_cifar10_archive(archive)
         n_train, n_test = found.n_train, found.n_test
-        check_sizes(args, recipe, Path(archive).name, n_train, n_test)
+        check_sizes(recipe, Path(archive).name, n_train, n_test)
     return archive, reason, n_train, n_test
 
 
@@ -384,40 +362,39 @@ def dry_run(args, recipe, runs):
     print(f"estimated time in all: {format_duration(total)} for {len(runs)} run(s), validation passes not included")
 
 
-def cmd_train(args):
+def train_runs(args, default, runs, finish):
+    """Train `runs` [(model name, seed, folder in the output folder)] as `args` ask, then call
+    finish(histories, recipe, output folder); a dry run only prints the plan, --procs N hands it all to N workers."""
     from .launcher import launch_workers, needs_launch
 
     recipe = resolve_recipe(args)
-    default = f"runs/train-{args.model}"
     out = output_dir(args, default)
     if args.dry_run:
-        return dry_run(args, recipe, [(args.model, args.seed, out)])
+        return dry_run(args, recipe, [(name, seed, out / folder) for name, seed, folder in runs])
     checked = check_data(args, recipe)
     out = args.run_dir = make_output_dir(args, out, default)
     if needs_launch(args.procs):
         return launch_workers(args.argv, args.procs, out, recipe.batch_size)
-    history = run_one(args.model, args, recipe, args.seed, load_data(recipe, checked, out), out)
-    last = history["epochs"][-1]
-    print(f"final train acc {last['train_acc']:.4f}, val acc {last['val_acc']:.4f}; "
-          f"best val acc {history['best']['val_acc']:.4f} (epoch {history['best']['epoch']}); files in {out}")
+    datasets = load_data(recipe, checked, out)
+    finish([run_one(name, args, recipe, seed, datasets, out / folder) for name, seed, folder in runs], recipe, out)
+
+
+def cmd_train(args):
+    def finish(histories, recipe, out):
+        last, best = histories[0]["epochs"][-1], histories[0]["best"]
+        print(f"final train acc {last['train_acc']:.4f}, val acc {last['val_acc']:.4f}; "
+              f"best val acc {best['val_acc']:.4f} (epoch {best['epoch']}); files in {out}")
+
+    return train_runs(args, f"runs/train-{args.model}", [(args.model, args.seed, ".")], finish)
 
 
 def cmd_compare(args):
-    from .launcher import launch_workers, needs_launch
+    def finish(histories, recipe, out):
+        write_report(histories, out, allow_val_from_test=recipe.val_from == "test")
+        print(f"one folder per run in {out}")
 
-    recipe = resolve_recipe(args)
-    out = output_dir(args, "runs/compare")
     runs = [(name, seed, f"{name}-seed{seed}") for seed in args.seeds for name in args.models]
-    if args.dry_run:
-        return dry_run(args, recipe, [(name, seed, out / folder) for name, seed, folder in runs])
-    checked = check_data(args, recipe)
-    out = args.run_dir = make_output_dir(args, out, "runs/compare")
-    if needs_launch(args.procs):
-        return launch_workers(args.argv, args.procs, out, recipe.batch_size)
-    datasets = load_data(recipe, checked, out)
-    histories = [run_one(name, args, recipe, seed, datasets, out / folder) for name, seed, folder in runs]
-    write_report(histories, out, allow_val_from_test=recipe.val_from == "test")
-    print(f"one folder per run in {out}")
+    return train_runs(args, "runs/compare", runs, finish)
 
 
 def write_report(histories, out, allow_val_from_test=False):
@@ -445,11 +422,9 @@ def history_files(run):
 
 def cmd_report(args):
     from .engine import load_history
-
-    paths = [path for run in args.runs for path in history_files(run)]
-    histories = [load_history(p) for p in paths]
     from .report import check_comparable
 
+    histories = [load_history(path) for run in args.runs for path in history_files(run)]
     check_comparable(histories, args.allow_val_from_test)     # before creating the output folder
     Path(args.out).mkdir(parents=True, exist_ok=True)
     write_report(histories, args.out, args.allow_val_from_test)
@@ -565,8 +540,7 @@ def build_parser():
     p.add_argument("--data", metavar="PATH")
     p.add_argument("--val-subset", type=positive_int)
     p.add_argument("--batch-size", type=positive_int, default=256)
-    p.add_argument("--dynamic", action="store_true", help="run the model in dynamic mode instead of through a Paddle "
-                   "Inference predictor (the CPU default, with one thread per available core; a GPU always uses dynamic mode)")
+    p.add_argument("--dynamic", action="store_true", help=DYNAMIC_HELP)
     p.set_defaults(func=cmd_evaluate)
 
     # listed for --help only: main() hands `bench ...` to ecapaddle.bench, which has its own options
@@ -582,8 +556,7 @@ def build_parser():
     p.add_argument("checkpoint")
     p.add_argument("images", nargs="+")
     p.add_argument("--topk", type=positive_int, default=3)
-    p.add_argument("--dynamic", action="store_true", help="run the model in dynamic mode instead of through a Paddle "
-                   "Inference predictor (the CPU default, with one thread per available core; a GPU always uses dynamic mode)")
+    p.add_argument("--dynamic", action="store_true", help=DYNAMIC_HELP)
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("make-synthetic", help="write a small synthetic archive in the CIFAR-10 format")

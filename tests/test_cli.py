@@ -99,11 +99,11 @@ def test_an_explicit_out_holding_a_run_is_refused(compared, capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["compare", "--epochs", "-1"], "argument --epochs: must be a positive integer, got -1"),
-    (["train", "--batch-size", "0"], "argument --batch-size: must be a positive integer, got 0"),
+    (["compare", "--epochs", "-1"], "argument --epochs: must be an integer >= 1, got -1"),
+    (["train", "--batch-size", "0"], "argument --batch-size: must be an integer >= 1, got 0"),
     (["train", "--lr", "0"], "argument --lr: must be a number > 0, got 0"),
     (["train", "--workers", "-1"], "argument --workers: must be an integer >= 0, got -1"),
-    (["--threads", "0", "train"], "argument --threads: must be a positive integer, got 0"),
+    (["--threads", "0", "train"], "argument --threads: must be an integer >= 1, got 0"),
     (["train", "--no-such-option"], "unrecognized arguments: --no-such-option"),
     (["train", "--model", "alexnet_xyz"], "argument --model: invalid choice: 'alexnet_xyz'"),
     (["compare", "--quick", "--recipe", "full"], "--quick means --recipe quick"),
@@ -123,7 +123,7 @@ def test_data_that_does_not_fit_the_recipe_is_a_usage_error(archive, tmp_path, c
     assert error_line(capsys) == ("error: --batch-size 500 is larger than the 200 training images; "
                                   "pass --batch-size 200 or less")
     assert main(common[:3] + ["--recipe", "cpu"] + common[5:]) == 2       # its 5,000 held-out images are too many
-    assert "the default hold-out of 5,000 validation images leave none of the 200" in error_line(capsys)
+    assert "5,000 validation images held out (--val-subset) leave none of the 200" in error_line(capsys)
     assert not (tmp_path / "run").exists()
 
 
