@@ -2,12 +2,16 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import re  # noqa: E402
+
+import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import paddle  # noqa: E402
 import pytest  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
 
 from ecapaddle import AlexNet, AlexNetECA  # noqa: E402
-from ecapaddle.plots import (eca_attention_weights, plot_confusion_matrix, plot_eca_weights,  # noqa: E402
+from ecapaddle.plots import (draw_eca_block, eca_attention_weights, plot_confusion_matrix, plot_eca_weights,  # noqa: E402
                              plot_learning_curves, plot_prediction_grid, to_display_image)
 from ecapaddle.data import describe_source, make_synthetic_cifar10  # noqa: E402
 from ecapaddle.report import (ReportError, chance_level_runs, check_comparable, describe_differences,  # noqa: E402
@@ -133,6 +137,31 @@ def test_eca_weights_per_stage(tmp_path):
     assert (tmp_path / "eca.png").exists()
     with pytest.raises(ValueError, match="no ECA layer"):
         eca_attention_weights(AlexNet(), paddle.randn([1, 3, 128, 128]))
+
+
+def drawn_text(fig):
+    """All the text drawn in `fig`, one string per Text artist (annotations included)."""
+    return [t.get_text() for t in fig.findobj(Text) if t.get_text()]
+
+
+def test_eca_block_is_drawn_with_its_shapes_and_kernel_size(tmp_path):
+    fig = draw_eca_block(path=tmp_path / "eca_block.png")
+    assert (tmp_path / "eca_block.png").stat().st_size > 10_000
+    text = "\n".join(drawn_text(fig))
+    for shape in ["[N, C, H, W]", "[N, C]", "[N, C, 1, 1]", "[N, C/r]"]:
+        assert shape in text, shape
+    assert re.search(r"\bk\b", text) and "sigmoid" in text and "global\naverage\npooling" in text
+    assert "FC\nC → C/r" in text and "FC\nC/r → C" in text           # the SE block drawn below
+    plt.close(fig)
+
+
+def test_eca_block_without_se_draws_on_the_given_axes():
+    fig, ax = plt.subplots()
+    assert draw_eca_block(ax=ax, se=False) is fig
+    text = "\n".join(drawn_text(fig))
+    assert "[N, C, 1, 1]" in text and "C/r" not in text and not ax.axison
+    assert len(ax.patches) > 2 * 8                                    # the cells of the drawn vectors
+    plt.close(fig)
 
 
 def test_describe_runs_reads_data_and_machine_from_histories(histories, tmp_path):
