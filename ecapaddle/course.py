@@ -25,29 +25,12 @@ from .recipes import recipe_datasets  # noqa: F401  (the notebooks call course.r
 
 MODES = ("quick", "cpu", "full")
 MODE_VARIABLE = "ECAPADDLE_MODE"
-LEGACY_QUICK_VARIABLE = "ECAPADDLE_QUICK"        # the older switch: "1" means quick mode
 WORK_DIR_VARIABLE = "ECAPADDLE_WORK_DIR"         # a directory to keep live runs in (default: a new temporary one)
 THREADS_VARIABLE = "ECAPADDLE_THREADS"           # CPU threads for Paddle (default: every core)
 NOT_ANSWERED = Ellipsis                          # what an exercise's answer holds until the student fills it in
 
 # messages of third-party libraries that say nothing about the course
 QUIET_WARNINGS = ("No ccache found", "IProgress not found")
-
-
-def mode_from_env(default="quick"):
-    """The mode asked for by the environment: $ECAPADDLE_MODE, else "quick" when $ECAPADDLE_QUICK=1, else `default`."""
-    mode = os.environ.get(MODE_VARIABLE)
-    if mode:
-        return mode
-    if os.environ.get(LEGACY_QUICK_VARIABLE) == "1":
-        return "quick"
-    return default
-
-
-def check_mode(mode):
-    if mode not in MODES:
-        raise ValueError(f"MODE must be one of {', '.join(repr(m) for m in MODES)}, got {mode!r}")
-    return mode
 
 
 def recipe_label(recipe):
@@ -123,8 +106,7 @@ def setup(mode=None, figures_dir="../figures", work_dir=None, threads="all", fig
     """The common set-up of a course notebook; prints one short report and returns a `Setup`.
 
     Args:
-        mode: "quick", "cpu" or "full" (a recipe of `ecapaddle.recipes`); None reads the environment
-            (`mode_from_env`).
+        mode: "quick", "cpu" or "full" (a recipe of `ecapaddle.recipes`); None = $ECAPADDLE_MODE, else "quick".
         figures_dir: where figures go outside quick mode (relative to the notebook: the repository's figures/).
         work_dir: scratch directory; None uses $ECAPADDLE_WORK_DIR or else a new temporary directory.
         threads: "all" gives Paddle every CPU core (`ecapaddle.runtime.use_all_cores`), or $ECAPADDLE_THREADS
@@ -134,7 +116,9 @@ def setup(mode=None, figures_dir="../figures", work_dir=None, threads="all", fig
     """
     from .recipes import get_recipe
 
-    mode = check_mode(mode_from_env() if mode is None else mode)
+    mode = os.environ.get(MODE_VARIABLE, "quick") if mode is None else mode
+    if mode not in MODES:
+        raise ValueError(f"MODE must be one of {', '.join(repr(m) for m in MODES)}, got {mode!r}")
     for message in QUIET_WARNINGS:
         warnings.filterwarnings("ignore", message=message)
     _setup_plots(figure_format, dpi)
@@ -234,17 +218,10 @@ class LiveRuns:
     Attributes:
         histories: one history dict per run (model-major within each seed, in training order).
         models: {(model name, seed): the trained model (final weights)}.
-        run_dirs: {(model name, seed): its run folder (checkpoints, config.json, history.json, predictions.npz)}.
-        root: the fresh folder holding this call's run folders.
-        recipe, source: the recipe and the one-line description of the data.
         train_set, val_set, test_set: the datasets (test_set None under the original protocol).
     """
     histories: list
     models: dict
-    run_dirs: dict
-    root: Path
-    recipe: object
-    source: str
     train_set: object
     val_set: object
     test_set: object
@@ -277,12 +254,13 @@ def fresh_folder(parent, prefix="live"):
     raise RuntimeError(f"no free {prefix}-NN folder in {parent}")
 
 
-def live_run(models, recipe, seeds, work_dir, archive=None, log_every=None, progress=None, verbose=True):
+def live_run(models, recipe, seeds, work_dir, archive=None, log_every=None, progress=None):
     """Train each model of `models` for each seed with `recipe`, each into a fresh run folder; return `LiveRuns`.
 
+    The plan and one summary line per run are printed.
+
     Args:
-        models: model names of `ecapaddle.create` (e.g. ["alexnet", "alexnet_eca"]), or a dict
-            {name: callable returning a new model} for models the registry does not have.
+        models: model names of `ecapaddle.create` (e.g. ["alexnet", "alexnet_eca"]).
         recipe: a `Recipe` or a recipe name ("quick", "cpu", "full").
         seeds: training seeds; each seeds the model's initial weights and the run's randomness.
         work_dir: the notebook's scratch directory (`setup.work`); the runs go to
@@ -292,18 +270,17 @@ def live_run(models, recipe, seeds, work_dir, archive=None, log_every=None, prog
             fewer than 50 batches (so a short run still draws a curve).
         progress: progress bars and a line per epoch while training; None: on except for synthetic recipes
             (then the per-epoch lines are printed after each run).
-        verbose: print the plan and one summary line per run.
     """
     from . import seed_everything
     from .engine import train
     from .inference import training_evaluator
+    from .models import create
     from .recipes import get_recipe
     from .runtime import num_threads
 
     recipe = get_recipe(recipe)
     seeds = [seeds] if isinstance(seeds, int) else list(seeds)
-    factories = dict(models) if isinstance(models, dict) else {name: None for name in models}
-    if not factories or not seeds:
+    if not models or not seeds:
         raise ValueError("live_run needs at least one model and one seed")
     path, source = archive if archive is not None else recipe_archive(recipe, work_dir)
     train_set, val_set, test_set, info = recipe_datasets(recipe, path, source)
@@ -311,38 +288,27 @@ def live_run(models, recipe, seeds, work_dir, archive=None, log_every=None, prog
     progress = (not recipe.synthetic) if progress is None else progress
     steps = len(train_set) // recipe.batch_size
     log_every = log_every or (1 if steps < 50 else 10)
-    if verbose:
-        test = f", test {len(test_set):,} (evaluated once at the end)" if test_set is not None else ""
-        print(f"recipe {recipe.name}: {recipe_label(recipe)}\ndata: {source}\n"
-              f"{len(train_set):,} train / {len(val_set):,} val images{test}; {recipe.epochs} epoch(s) of "
-              f"{steps} steps, batch {recipe.batch_size}; models {', '.join(factories)}; seeds {seeds}\n"
-              f"run folders: <work dir>/runs/{root.name}/<model>-seed<s>")
-    histories, trained, run_dirs = [], {}, {}
+    test = f", test {len(test_set):,} (evaluated once at the end)" if test_set is not None else ""
+    print(f"recipe {recipe.name}: {recipe_label(recipe)}\ndata: {source}\n"
+          f"{len(train_set):,} train / {len(val_set):,} val images{test}; {recipe.epochs} epoch(s) of "
+          f"{steps} steps, batch {recipe.batch_size}; models {', '.join(models)}; seeds {seeds}\n"
+          f"run folders: <work dir>/runs/{root.name}/<model>-seed<s>")
+    histories, trained = [], {}
     for seed in seeds:
-        for name, factory in factories.items():
+        for name in models:
             seed_everything(seed)                     # before building the model: repeatable initial weights
-            model = factory() if factory is not None else _create(name)
-            out = root / f"{name}-seed{seed}"
+            trained[(name, seed)] = model = create(name, num_classes=10)
             start = time.perf_counter()
             history = train(model, train_set, val_set, recipe.train_config(seed, log_every=log_every, progress=progress),
-                            out_dir=out, model_name=name, data_info=dict(info), test_set=test_set,
+                            out_dir=root / f"{name}-seed{seed}", model_name=name, data_info=info, test_set=test_set,
                             evaluator=training_evaluator(num_threads()))
             histories.append(history)
-            trained[(name, seed)] = model
-            run_dirs[(name, seed)] = out
-            if verbose:
-                if not progress:
-                    for e in history["epochs"]:
-                        print(f"  {name} seed {seed} epoch {e['epoch']}: train loss {e['train_loss']:.3f} "
-                              f"acc {e['train_acc']:.3f} | val loss {e['val_loss']:.3f} acc {e['val_acc']:.3f}")
-                print(run_summary(history) + f" ({time.perf_counter() - start:.0f} s)")
-    return LiveRuns(histories, trained, run_dirs, root, recipe, source, train_set, val_set, test_set)
-
-
-def _create(name):
-    from .models import create
-
-    return create(name, num_classes=10)
+            if not progress:
+                for e in history["epochs"]:
+                    print(f"  {name} seed {seed} epoch {e['epoch']}: train loss {e['train_loss']:.3f} "
+                          f"acc {e['train_acc']:.3f} | val loss {e['val_loss']:.3f} acc {e['val_acc']:.3f}")
+            print(run_summary(history) + f" ({time.perf_counter() - start:.0f} s)")
+    return LiveRuns(histories, trained, train_set, val_set, test_set)
 
 
 def run_summary(history):

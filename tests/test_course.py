@@ -7,20 +7,13 @@ from ecapaddle import course
 from ecapaddle.recipes import get_recipe
 
 
-def test_mode_from_env(monkeypatch):
+def test_setup_takes_the_mode_from_the_environment_and_names_the_valid_ones(monkeypatch, tmp_path):
     monkeypatch.delenv("ECAPADDLE_MODE", raising=False)
-    monkeypatch.delenv("ECAPADDLE_QUICK", raising=False)
-    assert course.mode_from_env() == "quick"
-    assert course.mode_from_env(default="cpu") == "cpu"
-    monkeypatch.setenv("ECAPADDLE_QUICK", "1")
-    assert course.mode_from_env(default="cpu") == "quick"          # the older switch still works
-    monkeypatch.setenv("ECAPADDLE_MODE", "full")
-    assert course.mode_from_env() == "full"                        # the new one wins
-
-
-def test_check_mode_names_the_valid_modes():
+    assert course.setup(work_dir=tmp_path / "a", threads=None).mode == "quick"
+    monkeypatch.setenv("ECAPADDLE_MODE", "cpu")
+    assert course.setup(work_dir=tmp_path / "b", figures_dir=tmp_path / "figures", threads=None).recipe.name == "cpu"
     with pytest.raises(ValueError, match="'quick', 'cpu', 'full'"):
-        course.check_mode("gpu")
+        course.setup("gpu")
 
 
 def test_check_asserts_and_waits_for_an_answer(capsys):
