@@ -107,16 +107,8 @@ class TrainConfig:
             raise ValueError(f"amp must be False, True or 'auto', got {self.amp!r}")
 
     def to_dict(self):
+        """The fields as a dict (config.json); TrainConfig(**it) gives the config back."""
         return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, values):
-        """Inverse of to_dict; unknown keys are an error (a config from another version)."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(values) - known
-        if unknown:
-            raise ValueError(f"unknown TrainConfig fields {sorted(unknown)}; known: {sorted(known)}")
-        return cls(**values)
 
 
 class NonFiniteLossError(FloatingPointError):
