@@ -293,6 +293,7 @@ def time_steps(model_name, train_set, recipe, steps=DRY_RUN_STEPS):
 
     from .losses import LabelSmoothingCrossEntropy
     from .models import create
+    from .utils import on_gpu
 
     start = time.perf_counter()
     images, labels = next(iter(paddle.io.DataLoader(train_set, batch_size=recipe.batch_size, shuffle=False)))
@@ -301,11 +302,10 @@ def time_steps(model_name, train_set, recipe, steps=DRY_RUN_STEPS):
     optimizer = paddle.optimizer.Adam(learning_rate=recipe.lr, parameters=model.parameters(),
                                       weight_decay=recipe.weight_decay)
     criterion = LabelSmoothingCrossEntropy(recipe.label_smoothing)
-    on_gpu = paddle.get_device().startswith("gpu")
     for step in range(steps + 1):
         if step == 1:
             start = time.perf_counter()
-        with paddle.amp.auto_cast(enable=on_gpu and recipe.amp in (True, "auto")):
+        with paddle.amp.auto_cast(enable=on_gpu() and recipe.amp in (True, "auto")):
             loss = criterion(model(images), labels)
         loss.backward()
         optimizer.step()

@@ -9,7 +9,6 @@ paddle.jit.load-ed program, on the other hand, crashes the process (segmentation
 FLAGS_use_mkldnn or FLAGS_use_onednn is on, so `load_exported` refuses to run with them instead.
 Exporting is unaffected.
 """
-import contextlib
 import os
 
 import numpy as np
@@ -20,6 +19,7 @@ from PIL import Image
 
 from .data.transforms import build_transforms
 from .runtime import available_cores
+from .utils import eval_mode
 
 MODEL_SUFFIXES = (".json", ".pdmodel")      # Paddle 3 (PIR) and Paddle 2.x program files
 ONEDNN_FLAGS = ("FLAGS_use_mkldnn", "FLAGS_use_onednn")
@@ -35,7 +35,7 @@ def export_model(model, path_prefix, input_shape=(None, 3, 128, 128)):
     """
     path_prefix = os.fspath(path_prefix)
     spec = InputSpec([-1 if side is None else side for side in input_shape], "float32", "image")
-    with _eval_mode(model):
+    with eval_mode(model):
         paddle.jit.save(model, path_prefix, input_spec=[spec])
     return model_files(path_prefix)
 
@@ -116,7 +116,7 @@ def predict_images(model_or_prefix, image_paths, class_names, topk=5, size=128, 
             batch.append(np.asarray(transform(image), dtype="float32"))
     batch = np.stack(batch)
     if isinstance(model_or_prefix, paddle.nn.Layer):
-        with _eval_mode(model_or_prefix), paddle.no_grad():
+        with eval_mode(model_or_prefix), paddle.no_grad():
             logits = model_or_prefix(paddle.to_tensor(batch)).numpy()
     else:
         logits = run_predictor(create_predictor(model_or_prefix, cpu_threads), batch)
@@ -144,15 +144,3 @@ def _flag_value(flag):
         return bool(paddle.get_flags([flag])[flag])
     except ValueError:                      # a Paddle build without this flag
         return False
-
-
-@contextlib.contextmanager
-def _eval_mode(model):
-    """Put `model` in eval mode for the block and restore its previous mode afterwards."""
-    was_training = model.training
-    model.eval()
-    try:
-        yield model
-    finally:
-        if was_training:
-            model.train()

@@ -17,14 +17,10 @@ import paddle
 
 from .engine.evaluate import evaluate, evaluate_logits
 from .export import create_predictor, export_model, predict_images, run_predictor
+from .utils import on_gpu
 
 # `evaluate_auto` exports the model from this many images on; below, the export costs more than it saves
 PREDICTOR_MIN_IMAGES = 1000
-
-
-def on_gpu():
-    """True when Paddle computes on a GPU in this process."""
-    return paddle.is_compiled_with_cuda() and paddle.get_device().startswith("gpu")
 
 
 def use_predictor(dynamic=False):

@@ -1,4 +1,5 @@
 """Small helpers shared by the models, the engine and the notebooks."""
+import contextlib
 import random
 from collections import OrderedDict
 
@@ -17,6 +18,23 @@ def seed_everything(seed):
     random.seed(seed)
     np.random.seed(seed)
     paddle.seed(seed)
+
+
+def on_gpu():
+    """True when Paddle computes on a GPU in this process."""
+    return paddle.is_compiled_with_cuda() and paddle.get_device().startswith("gpu")
+
+
+@contextlib.contextmanager
+def eval_mode(model):
+    """Put `model` in eval mode for the block and restore its previous mode afterwards."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        if was_training:
+            model.train()
 
 
 def group_by_model(histories):

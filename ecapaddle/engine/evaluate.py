@@ -10,6 +10,8 @@ import paddle
 import paddle.nn.functional as F
 from tqdm.auto import tqdm
 
+from ..utils import eval_mode
+
 
 def bars_wanted():
     """Whether progress bars suit the output: on a terminal or in Jupyter, not in a log file or CI
@@ -73,15 +75,8 @@ def evaluate(model, dataset, batch_size=256, num_classes=None, loss_fn=None, num
         with paddle.amp.auto_cast(enable=amp):
             return model(images)
 
-    was_training = model.training
-    model.eval()
-    try:
-        with paddle.no_grad():
-            return evaluate_logits(forward, dataset, batch_size, num_classes, loss_fn, num_workers, progress,
-                                   keep_probs)
-    finally:
-        if was_training:
-            model.train()
+    with eval_mode(model), paddle.no_grad():
+        return evaluate_logits(forward, dataset, batch_size, num_classes, loss_fn, num_workers, progress, keep_probs)
 
 
 def evaluate_logits(forward, dataset, batch_size=256, num_classes=None, loss_fn=None, num_workers=0,
@@ -136,12 +131,6 @@ def predict(model, dataset, indices):
     items = [dataset[i] for i in indices]
     images = np.stack([np.asarray(image, dtype="float32") for image, _ in items])
     labels = np.array([int(np.asarray(label).reshape(-1)[0]) for _, label in items], dtype="int64")
-    was_training = model.training
-    model.eval()
-    try:
-        with paddle.no_grad():
-            probs = F.softmax(model(paddle.to_tensor(images)).astype("float32"), axis=1).numpy()
-    finally:
-        if was_training:
-            model.train()
+    with eval_mode(model), paddle.no_grad():
+        probs = F.softmax(model(paddle.to_tensor(images)).astype("float32"), axis=1).numpy()
     return images, labels, probs.argmax(axis=1), probs

@@ -25,7 +25,7 @@ import paddle.distributed as dist
 from tqdm.auto import tqdm
 
 from ..losses import LabelSmoothingCrossEntropy
-from ..utils import count_parameters, seed_everything
+from ..utils import count_parameters, on_gpu, seed_everything
 from .checkpoint import (atomic_write_bytes, checkpoint_exists, load_checkpoint, prepare_run_dir,
                          read_checkpoint_meta, save_checkpoint, write_json)
 from .evaluate import bars_wanted, check_labels, evaluate, per_class_accuracy
@@ -128,10 +128,9 @@ def epoch_seed(seed, epoch, rank=0):
 
 
 def _use_amp(amp):
-    on_gpu = paddle.is_compiled_with_cuda() and paddle.get_device().startswith("gpu")
     if amp == "auto":
-        return on_gpu
-    if amp and not on_gpu:
+        return on_gpu()
+    if amp and not on_gpu():
         raise ValueError("amp=True needs a GPU (Paddle's float16 autocast and loss scaling are GPU-only "
                          "here); use amp='auto' or amp=False.")
     return amp
