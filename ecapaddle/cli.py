@@ -472,25 +472,11 @@ def cmd_export(args):
     print(f"exported to {prefix}.*")
 
 
-def check_images(paths):
-    """CLIError naming the first of `paths` that is missing or not an image PIL can read."""
-    from PIL import Image, UnidentifiedImageError
-
-    for path in paths:
-        try:
-            Image.open(path).close()
-        except FileNotFoundError:
-            raise CLIError(f"image {path} not found") from None
-        except UnidentifiedImageError:
-            raise CLIError(f"{path} is not an image file PIL can read; pass PNG, JPEG or other image files") from None
-
-
 def cmd_predict(args):
     from .data import CIFAR10_CLASSES
     from .export import predict_images
     from .inference import predict_images_with_predictor, use_predictor
 
-    check_images(args.images)
     model, _ = load_trained_model(args.checkpoint)
     run = predict_images_with_predictor if use_predictor(args.dynamic) else predict_images
     for path, top in zip(args.images, run(model, args.images, CIFAR10_CLASSES, topk=args.topk)):

@@ -15,7 +15,7 @@ import numpy as np
 import paddle
 from paddle import inference
 from paddle.static import InputSpec
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 from .data.transforms import build_transforms
 from .runtime import available_cores
@@ -112,7 +112,11 @@ def predict_images(model_or_prefix, image_paths, class_names, topk=5, size=128, 
     transform = inference_transform(size)
     batch = []
     for path in image_paths:
-        with Image.open(path) as image:
+        try:
+            image = Image.open(path)
+        except UnidentifiedImageError:
+            raise ValueError(f"{path} is not an image file PIL can read; pass PNG, JPEG or other image files") from None
+        with image:
             batch.append(np.asarray(transform(image), dtype="float32"))
     batch = np.stack(batch)
     if isinstance(model_or_prefix, paddle.nn.Layer):
