@@ -614,7 +614,3 @@ def main(argv=None):
             raise
         print(f"error: {one_line(error)}", file=sys.stderr)
         return getattr(error, "code", 1)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
