@@ -4,13 +4,14 @@
 # Efficient Channel Attention (ECA) comes from Wang, Wu, Zhu, Li, Zuo, Hu,
 # *ECA-Net: Efficient Channel Attention for Deep Convolutional Neural Networks*, CVPR 2020,
 # [arXiv 1910.03151](https://arxiv.org/abs/1910.03151). This notebook builds the idea up from
-# Squeeze-and-Excitation (SE), writes ECA from Paddle primitives in a few lines and checks it against
+# Squeeze-and-Excitation (SE), draws the ECA block beside the SE block, writes ECA from Paddle primitives in a
+# few lines and checks it against
 # the package's layer, shows the band-matrix view (checked numerically), tabulates the adaptive kernel
 # size, counts what ECA costs compared with SE in real models, and writes out the loss the training
 # uses (label smoothing) with the floor it can never go below.
 #
 # **本节你将学到：** SE 的"压缩—激励—缩放"结构，以及 ECA 论文为什么去掉降维、只保留相邻通道之间的交互；
-# 用 Paddle 的基本算子（自适应平均池化、Conv1D、sigmoid、逐通道相乘）几行代码实现 ECA，并与
+# 一张图看懂 ECA 模块（与 SE 模块对照）；用 Paddle 的基本算子（自适应平均池化、Conv1D、sigmoid、逐通道相乘）几行代码实现 ECA，并与
 # `ecapaddle.ECA` 逐元素对比；一维卷积等价于一个带状矩阵；卷积核大小 k 的自适应公式；ECA 与 SE 的参数量
 # 和计算量对比；标签平滑交叉熵的公式及其不可逾越的下界（平滑目标分布的熵）。最后有带自动检查的练习。
 #
@@ -93,7 +94,31 @@ for name, layer in layers.items():
 #
 # ECA keeps the squeeze and the scale of SE and replaces the excitation by a 1-D convolution of
 # the pooled vector along the channel axis (one kernel of odd size k, zero padding (k−1)/2, no
-# bias). In Paddle that is four primitives: `adaptive_avg_pool2d` (squeeze), `Conv1D` with one input and
+# bias). The picture (after the paper's Fig. 2) shows the ECA block above, the SE block below:
+
+# %%
+from ecapaddle.plots import draw_eca_block
+
+fig = draw_eca_block(se=True)       # the same picture as figures/eca_block.png
+plt.show()
+
+# %% [markdown]
+# Read each row from left to right. Global average pooling turns each of the C channels of x into one number,
+# y [N, C]. ECA then slides one kernel of k weights along this vector of channels: output channel i is a
+# weighted sum of y_{i−1}, y_i and y_{i+1} when k = 3 (the red lines), with the same k weights for every i, and
+# the first and last channels see zeros beyond the ends. The sigmoid turns each of the C values into a gate in
+# (0, 1), reshaped to [N, C, 1, 1] so that it broadcasts over H and W, and the product multiplies every
+# position of channel c by its gate c: the output has the shape of x. The SE row has the same pooling, sigmoid
+# and product; between them, two fully connected layers through a narrower C/r mix every channel with every
+# other (the grey lines), with 2C²/r weights where ECA has k.
+#
+# **读图：** 每一行从左到右。全局平均池化把 x 的每个通道压缩成一个数，得到 y [N, C]。ECA 用一个长度为 k
+# 的卷积核沿通道方向滑动：k = 3 时，第 i 个输出通道是 y_{i−1}、y_i、y_{i+1} 的加权和（红线），所有通道共用
+# 这 k 个权重，首尾通道在边界外补零。sigmoid 把 C 个值变成 (0, 1) 之间的门控值，reshape 成 [N, C, 1, 1]
+# 以便在 H、W 上广播；逐通道相乘后，输出与 x 形状相同。下方的 SE 有同样的池化、sigmoid 和相乘，
+# 但中间是经过 C/r 瓶颈的两个全连接层，每个通道与所有通道相连（灰线），权重数为 2C²/r，而 ECA 只有 k 个。
+#
+# In Paddle, ECA is four primitives: `adaptive_avg_pool2d` (squeeze), `Conv1D` with one input and
 # one output channel, run over the C pooled values as if they were a sequence of length C (excite),
 # `sigmoid` (one gate per channel), and a broadcast multiply (scale). The whole layer:
 
@@ -360,65 +385,109 @@ plt.show()
 # %% [markdown]
 # ## 7. Exercises · 练习
 #
-# Replace each `...` with your answer (a number or a short expression), then run the check cell below it.
+# Replace each `...` with your answer (code, a number or a list), then run the check cell below it.
 # A check asserts: a wrong answer stops with an `AssertionError`. Solutions: `notebooks/solutions.md`.
 #
-# **Exercise 1.** With the adaptive rule (γ = 2, b = 1), compute by hand the kernel size k for a layer with
-# C = 512 channels. (Take t = int((log₂ C + 1) / 2), round up to odd.)
+# **练习说明：** 把每个 `...` 换成你的答案（代码、数字或列表），再运行下面的检查单元；答错会抛出
+# `AssertionError`。
+#
+# **Exercise 1 (write the adaptive rule).** Write the paper's rule yourself, without calling
+# `eca_kernel_size`: t = int(|(log₂ C + b) / γ|), and k = t if t is odd, else t + 1. The check compares your
+# function with the package's for every C from 1 to 4096, with (γ, b) = (2, 1) and also (3, 2).
+# **练习 1：** 不调用 `eca_kernel_size`，自己写出自适应核大小公式。
 
 # %%
-k_512 = ...   # your answer: an int
+import math   # math.log2
+
+
+def my_kernel_size(channels, gamma=2, b=1):
+    """ECA's odd kernel size k for a layer with `channels` channels (the paper's adaptive rule)."""
+    return ...   # your code: an int
+
 
 # %%
-course.check(k_512, eca_kernel_size(512), "Exercise 1: k for C = 512")
+rule_cases = [(c, gamma, b) for gamma, b in [(2, 1), (3, 2)] for c in range(1, 4097)]
+agree = ... if my_kernel_size(64) is ... else \
+    sum(my_kernel_size(c, gamma, b) == eca_kernel_size(c, gamma, b) for c, gamma, b in rule_cases)
+course.check(agree, len(rule_cases), f"Exercise 1: (C, γ, b) cases where your k equals eca_kernel_size's "
+                                     f"(of {len(rule_cases)})", tolerance=0)
 
 # %% [markdown]
-# **Exercise 2.** `ecapaddle.create("resnet34_eca")` puts one ECA layer with the adaptive k into each of
-# ResNet-34's basic blocks: 3, 4, 6 and 3 blocks with 64, 128, 256 and 512 output channels. How many
-# parameters does ECA add to ResNet-34 in total? Work it out from the table of section 4, then check:
-# the check counts both models' parameters and subtracts.
+# **Exercise 2 (write CECA from primitives).** In the circular variant CECA the channel axis wraps around:
+# channel 0 and channel C − 1 are neighbours, so every channel sees k real inputs and none sees padding zeros.
+# Write `circular_eca(x, weight)` with Paddle primitives only (a mean or `F.adaptive_avg_pool2d`,
+# `paddle.concat` and slicing, `F.conv1d`, `F.sigmoid`, a multiply): x [N, C, H, W] and a kernel `weight`
+# [1, 1, k] give x · gate [N, C, H, W]. The check gives your function the weights of an `ecapaddle.CECA` layer
+# (k = 5) and counts the output elements that equal the layer's.
+# **练习 2：** 只用 Paddle 基本算子写出循环填充的 ECA（CECA），并与 `ecapaddle.CECA` 对比。
 
 # %%
-eca_params_resnet34 = ...   # your answer: an int
+def circular_eca(x, weight):
+    """ECA with a circular channel axis: x [N, C, H, W], kernel weight [1, 1, k] -> x * gate [N, C, H, W]."""
+    return ...   # your code
+
 
 # %%
-added = count_parameters(ecapaddle.create("resnet34_eca", num_classes=10)) - \
-    count_parameters(ecapaddle.create("resnet34", num_classes=10))
-course.check(eca_params_resnet34, added, "Exercise 2: parameters ECA adds to ResNet-34")
+from ecapaddle import CECA
+
+paddle.seed(1)
+x_test = paddle.randn([2, 16, 5, 5])
+ceca = CECA(channels=16, kernel_size=5)
+yours, expected = circular_eca(x_test, ceca.conv.weight), ceca(x_test).numpy()
+equal = ... if yours is ... else int(np.isclose(yours.numpy(), expected, rtol=1e-5, atol=1e-6).sum())
+course.check(equal, expected.size, f"Exercise 2: elements of your output equal to CECA's (of {expected.size})",
+             tolerance=0)
 
 # %% [markdown]
-# **Exercise 3.** How many non-zero entries has the C × C band matrix of an ECA layer with C = 16 and
-# k = 3 (all three weights non-zero)? Mind the first and the last row.
+# **Exercise 3 (predict, then run).** Take the layer `eca` of section 2 (C = 16, k = 3, zero padding) and an
+# input x. Add 1 to every value of channel 5 of x and leave the other channels alone: which channels' gates
+# change? And if you add 1 to channel 0 instead? Write your two answers as lists of channel indices *before*
+# running the check, which measures the gates with `eca.attention` (the gate [N, C, 1, 1]) before and after.
+# **练习 3：** 先预测，再运行：只改变第 5（或第 0）个通道时，哪些通道的门控值会变？
 
 # %%
-band_nonzeros = ...   # your answer: an int
+changed_by_channel_5 = ...   # your answer: a list of channel indices
+changed_by_channel_0 = ...   # your answer: a list of channel indices
+
 
 # %%
-course.check(band_nonzeros, int((band_matrix(np.array([0.5, -1.0, 2.0]), 16) != 0).sum()),
-             "Exercise 3: non-zeros of the 16 x 16 band matrix, k = 3")
+def gates_changed_by(layer, x, channel):
+    """Indices of the channels whose gate changes when 1 is added to `channel` of x [N, C, H, W]."""
+    shifted = x.numpy().copy()
+    shifted[:, channel] += 1
+    before, after = layer.attention(x).numpy(), layer.attention(paddle.to_tensor(shifted)).numpy()
+    return np.flatnonzero(np.abs(after - before).max(axis=(0, 2, 3)) > 1e-7).tolist()
+
+
+x_probe = paddle.randn([2, 16, 8, 8])
+course.check(changed_by_channel_5, gates_changed_by(eca, x_probe, 5), "Exercise 3: gates changed by channel 5")
+course.check(changed_by_channel_0, gates_changed_by(eca, x_probe, 0), "Exercise 3: gates changed by channel 0")
 
 # %% [markdown]
-# **Exercise 4.** A course on ImageNet (K = 1000 classes) trains with label smoothing ε = 0.1. What is the
-# lowest training loss it can reach, in nats (4 significant digits)? Use the smoothed target of section 6.
-# The check builds that target, evaluates `LabelSmoothingCrossEntropy` at p = q, and compares.
+# **Exercise 4 (predict, then run).** In section 6, Adam trained free logits z for one image of class 0 until
+# the loss sat on its floor. Softmax does not change when the same number is added to every logit, so only the
+# gaps z₀ − z_j matter. Predict the gap between the true class's logit and each other class's logit at the end
+# of that run (4 significant digits), from the smoothed target q alone. Then compare: what would the gap be with
+# ε = 0?
+# **练习 4：** 先预测，再运行：第 6 节中用 Adam 训练到损失下界后，正确类别与其他类别的 logit 之差是多少？
 
 # %%
-imagenet_floor = ...   # your answer: a float
+logit_gap = ...   # your answer: a float
 
 # %%
-q1000 = np.full(1000, 0.1 / 1000)
-q1000[0] += 0.9
-loss_at_q = float(LabelSmoothingCrossEntropy(0.1)(paddle.to_tensor(np.log(q1000)[None].astype("float32")),
-                                                  paddle.to_tensor([0])))
-course.check(imagenet_floor, loss_at_q, "Exercise 4: the label-smoothing floor for K = 1000", tolerance=1e-3)
+trained_gaps = z.numpy().ravel()[0] - z.numpy().ravel()[1:]        # z_0 - z_j, j = 1..9, after the Adam run
+course.check(logit_gap, float(trained_gaps.mean()), "Exercise 4: the logit gap at the floor")
+if logit_gap is not ...:
+    print(f"the gaps after {len(losses)} Adam steps: {trained_gaps.min():.4f} .. {trained_gaps.max():.4f}")
 
 # %% [markdown]
 # ## Summary · 本节小结
 #
 # - SE's excitation reduces the channel dimension; the ECA paper's ablation shows that this hurts and that
 #   local interaction between neighbouring channels, with one shared kernel of k weights, is enough.
-# - ECA = global average pool → 1-D convolution across channels → sigmoid → multiply; written from Paddle
-#   primitives above in a dozen lines and equal to `ecapaddle.ECA`. The convolution is a band matrix.
+# - ECA = global average pool → 1-D convolution across channels → sigmoid → multiply (the picture of section 2,
+#   `ecapaddle.plots.draw_eca_block`); written from Paddle primitives above in a dozen lines and equal to
+#   `ecapaddle.ECA`. The convolution is a band matrix.
 # - k follows ψ(C) = |(log₂ C + 1)/2|_odd; ECA adds k parameters per layer (+19 in the course's AlexNet,
 #   tens in ResNets, against millions for SE).
 # - Label smoothing mixes the negative log-likelihood with the mean of −log p; its loss can never go below

@@ -4,10 +4,12 @@
 # The course notebook this project reproduces trains an AlexNet for 3 × 128 × 128 inputs
 # (CIFAR-10 images resized from 32 px) and then the same network with ECA
 # ([ECA-Net, arXiv 1910.03151](https://arxiv.org/abs/1910.03151)). This notebook is the baseline:
-# the model, the training recipe, a training loop written in plain Paddle, then a live run with the
+# the model written from Paddle layers and checked against the package's, the training recipe, a training loop
+# written in plain Paddle, then a live run with the
 # package's engine in the mode you choose, and, read-only, what the `cpu` recipe gave on real CIFAR-10.
 #
-# **本节你将学到：** AlexNet 的结构与参数量（7,524,042）；原课程的训练配方，以及 `quick` / `cpu` / `full`
+# **本节你将学到：** 用约 20 行 `nn.Sequential` 按阶段表写出 AlexNet，并与 `ecapaddle.AlexNet` 核对参数量（7,524,042）
+# 和输出；ECA 应插在哪里；原课程的训练配方，以及 `quick` / `cpu` / `full`
 # 三种预设；用约 20 行纯 Paddle 代码写出训练循环（前向、损失、反向、优化器更新、学习率调度、清空梯度）；
 # 再交给 `ecapaddle.train` 在所选模式下现场训练，写入一个全新的运行目录；最后只读地查看仓库中已提交的
 # `cpu` 配方结果，并核对训练损失不会低于标签平滑的熵下界。
@@ -44,17 +46,76 @@ import paddle
 # %% [markdown]
 # ## 1. The model · 模型
 #
-# Five convolutions (11×11 stride 4, 5×5, three 3×3), ReLU after each, three 3×3 max-pools, then a
-# 1152 → 2048 → 2048 → 10 classifier with dropout 0.5. `ecapaddle.AlexNet` is the notebook's layout;
-# its parameter count, 7,524,042, is exactly the notebook's.
+# Five convolutions (11×11 stride 4, 5×5, three 3×3), each followed by ReLU, three 3×3 max-pools, then a
+# 1152 → 2048 → 2048 → 10 classifier with dropout 0.5. The package writes the conv stages as a table, `STAGES`
+# in `ecapaddle/models/alexnet.py`, one row per stage: (in_channels, out_channels, kernel, stride, padding,
+# max-pool after). Here is the whole network built from that table with plain Paddle layers; the names
+# `features` and `classifier` are the ones `ecapaddle.AlexNet` uses, so that the weights can be copied between
+# the two.
+#
+# **模型：** 五个卷积层（每层后接 ReLU，其中三层后接 3×3 最大池化），再接 1152 → 2048 → 2048 → 10 的全连接分类器。
+# 下面按阶段表 `STAGES` 用 Paddle 基本层写出整个网络。
+
+# %%
+import paddle.nn as nn
+
+from ecapaddle.models.alexnet import STAGES
+
+
+def build_alexnet(num_classes=10, dropout=0.5):
+    """AlexNet from STAGES: images [N, 3, 128, 128] -> logits [N, num_classes]."""
+    features = []
+    for in_channels, out_channels, kernel, stride, padding, pool_after in STAGES:
+        features.append(nn.Conv2D(in_channels, out_channels, kernel, stride=stride, padding=padding))
+        features.append(nn.ReLU())
+        if pool_after:
+            features.append(nn.MaxPool2D(3, stride=2))
+    classifier = nn.Sequential(
+        nn.Linear(128 * 3 * 3, 2048), nn.ReLU(), nn.Dropout(dropout),   # the last map: 128 channels of 3 x 3
+        nn.Linear(2048, 2048), nn.ReLU(), nn.Dropout(dropout),
+        nn.Linear(2048, num_classes),
+    )
+    return nn.Sequential(("features", nn.Sequential(*features)), ("flatten", nn.Flatten()),
+                         ("classifier", classifier))
+
+
+# %% [markdown]
+# The shape after each convolution and each max-pool, for one 128 × 128 image:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+my_alexnet = build_alexnet()
+images = paddle.zeros([1, 3, 128, 128])
+for layer in my_alexnet.features:
+    images = layer(images)
+    if not isinstance(layer, nn.ReLU):
+        print(f"{type(layer).__name__:10s} -> {list(images.shape)}")
+print(f"{'Flatten':10s} -> {[1, images.size]}: the input of the first Linear")
+
+# %% [markdown]
+# Now the check against the package: the same number of parameters, and, after copying the package model's
+# weights into ours (`set_state_dict`: the parameter names match), the same logits on the same images, in
+# eval mode (dropout off).
 
 # %%
 # NBVAL_CHECK_OUTPUT
 from ecapaddle import AlexNet, count_parameters
 
 model = AlexNet(num_classes=10)
-info = paddle.summary(model, (1, 3, 128, 128))
-print(f"count_parameters: {count_parameters(model):,d}")
+print(f"build_alexnet(): {count_parameters(my_alexnet):,d} parameters | ecapaddle.AlexNet: "
+      f"{count_parameters(model):,d}")
+assert count_parameters(my_alexnet) == count_parameters(model)
+my_alexnet.set_state_dict(model.state_dict())
+my_alexnet.eval()
+model.eval()
+paddle.seed(0)
+images = paddle.randn([4, 3, 128, 128])
+np.testing.assert_allclose(my_alexnet(images).numpy(), model(images).numpy(), rtol=1e-5, atol=1e-6)
+print("logits of build_alexnet() == logits of ecapaddle.AlexNet (same weights): True")
+
+# %% [markdown]
+# AlexNet-ECA (notebook 03) is this network with one ECA layer inserted after each convolution and before its
+# ReLU; nothing else changes. **AlexNet-ECA 就是在每个卷积之后、ReLU 之前插入一个 ECA 层，其余不变。**
 
 # %% [markdown]
 # ## 2. The training recipe · 训练配方
@@ -171,9 +232,11 @@ else:
 # Replace each `...` with your answer, then run the check cell below it. A check asserts: a wrong answer stops
 # with an `AssertionError`. Solutions: `notebooks/solutions.md`.
 #
+# **练习说明：** 把每个 `...` 换成你的答案，再运行下面的检查单元；答错会抛出 `AssertionError`。
+#
 # **Exercise 1.** The `full` recipe trains on 50,000 images with batch 128 and `drop_last=True` for 50 epochs.
-# How many optimizer steps is that in total, i.e. the `T_max` of the cosine schedule? The check asks Paddle's
-# own batch sampler.
+# How many optimizer steps is that in total, i.e. the `T_max` of the cosine schedule? Work it out, then run the
+# check, which asks Paddle's own batch sampler. **练习 1：** `full` 配方一共有多少个优化步？
 
 # %%
 full_steps = ...   # your answer: an int
@@ -184,11 +247,11 @@ sampler = paddle.io.BatchSampler(dataset=list(range(50_000)), batch_size=full.ba
 course.check(full_steps, len(sampler) * full.epochs, "Exercise 1: optimizer steps of the full recipe")
 
 # %% [markdown]
-# **Exercise 2.** With `CosineAnnealingDecay(learning_rate=1e-3, T_max=T)`, what is the learning rate after
-# exactly T/2 scheduler steps? The check steps a real scheduler with T = 100 and reads its current rate with
-# `cosine()` (or `optimizer.get_lr()`). Beware: `scheduler.get_lr()` does not read the rate; it is the
-# scheduler's internal update, which applies Paddle's recursive cosine formula to the current rate once more,
-# so calling it yourself gives a wrong number.
+# **Exercise 2 (predict, then run).** With `CosineAnnealingDecay(learning_rate=1e-3, T_max=T)`, what is the
+# learning rate after exactly T/2 scheduler steps? The check steps a real scheduler with T = 100 and reads its
+# current rate with `cosine()` (or `optimizer.get_lr()`). Beware: `scheduler.get_lr()` does not read the rate;
+# it is the scheduler's internal update, which applies Paddle's recursive cosine formula to the current rate once
+# more, so calling it yourself gives a wrong number. **练习 2：** 余弦调度走到一半时学习率是多少？
 
 # %%
 lr_halfway = ...   # your answer: a float
@@ -200,24 +263,52 @@ for _ in range(50):
 course.check(lr_halfway, cosine(), "Exercise 2: the learning rate half way", tolerance=1e-4)
 
 # %% [markdown]
-# **Exercise 3.** Notebook 01 showed that label smoothing gives the loss a floor. What is the lowest training
-# loss this recipe (ε = 0.1, 10 classes) can ever log, in nats (4 significant digits)? The check also asserts
-# that no loss logged by the live run above, nor by any committed run, went below it.
+# **Exercise 3 (change one thing, predict, then run).** Feed `build_alexnet()` images of 96 × 96 pixels instead
+# of 128 × 128. Follow the shapes of section 1 stage by stage (a conv or max-pool maps a side s to
+# (s + 2·padding − kernel) // stride + 1) and predict the length of the flattened feature vector that would reach
+# the first `Linear`. The check runs the features on a 96 × 96 image. (What happens next in `build_alexnet()`,
+# and what does `ecapaddle.AlexNet` say? Try both.) **练习 3：** 输入改为 96 × 96 时，展平后的特征有多长？
 
 # %%
-loss_floor = ...   # your answer: a float
+flat_length_96 = ...   # your answer: an int
 
 # %%
-floor = course.smoothed_target_entropy(setup.recipe.label_smoothing, 10)
-logged = [s["loss"] for h in [history] + committed for s in h["steps"]]
-assert min(logged) >= floor - 1e-4, f"a logged loss {min(logged):.4f} is below the floor {floor:.4f}"
-print(f"lowest logged training loss: {min(logged):.4f} (over {len(logged)} logged steps) >= floor")
-course.check(loss_floor, floor, "Exercise 3: the label-smoothing floor for K = 10", tolerance=1e-3)
+course.check(flat_length_96, build_alexnet().features(paddle.zeros([1, 3, 96, 96])).flatten(1).shape[1],
+             "Exercise 3: the flattened features of a 96 x 96 image")
+
+# %% [markdown]
+# **Exercise 4 (change one thing, predict, then run).** Swap two layers in every stage of `build_alexnet`: the
+# max-pool first, then the ReLU (conv → max-pool → ReLU in stages 1, 2 and 5). With the same weights, do the
+# logits change? Answer `True` if they stay the same, `False` if they change, and say why in one sentence. The
+# check builds the swapped network, copies the weights of section 1's `my_alexnet` into it (the convolutions keep
+# their positions, so the names still match) and compares the logits. **练习 4：** 把每个阶段的最大池化和 ReLU 交换顺序，
+# 输出会变吗？为什么？
+
+# %%
+same_logits = ...   # your answer: True or False
+
+# %%
+swapped_layers = []
+for in_channels, out_channels, kernel, stride, padding, pool_after in STAGES:
+    swapped_layers.append(nn.Conv2D(in_channels, out_channels, kernel, stride=stride, padding=padding))
+    if pool_after:
+        swapped_layers.append(nn.MaxPool2D(3, stride=2))
+    swapped_layers.append(nn.ReLU())
+swapped = nn.Sequential(("features", nn.Sequential(*swapped_layers)), ("flatten", nn.Flatten()),
+                        ("classifier", build_alexnet().classifier))
+swapped.set_state_dict(my_alexnet.state_dict())
+swapped.eval()
+paddle.seed(1)
+images = paddle.randn([4, 3, 128, 128])
+course.check(same_logits, bool(np.allclose(swapped(images).numpy(), my_alexnet(images).numpy(), rtol=1e-5, atol=1e-6)),
+             "Exercise 4: the same logits with max-pool before ReLU")
 
 # %% [markdown]
 # ## Summary · 本节小结
 #
-# - AlexNet for 128 px CIFAR-10 has 7,524,042 parameters, exactly the original notebook's.
+# - AlexNet for 128 px CIFAR-10 is about 20 lines of `nn.Sequential` built from the table of stages, with
+#   7,524,042 parameters, exactly the original notebook's, and the same logits as `ecapaddle.AlexNet`.
+#   AlexNet-ECA inserts ECA after each convolution, before its ReLU.
 # - The recipe is Adam + weight decay, a per-batch cosine schedule and label smoothing; `quick`, `cpu` and
 #   `full` share it and differ in data and budget; `full` is the original (50,000 images, 50 epochs).
 # - The training loop is six calls per batch in plain Paddle; `ecapaddle.train` adds validation,
@@ -225,7 +316,8 @@ course.check(loss_floor, floor, "Exercise 3: the label-smoothing floor for K = 1
 # - Every mode trains live into a fresh run folder; the committed `cpu`-recipe runs are only read, and
 #   labelled with their data, budget, seeds and machine.
 #
-# **本节小结：** AlexNet 有 7,524,042 个参数，与原课程一致。训练配方为 Adam + 权重衰减、按 batch 更新的余弦
+# **本节小结：** 按阶段表用约 20 行 `nn.Sequential` 即可写出 AlexNet：7,524,042 个参数，与原课程一致，输出与
+# `ecapaddle.AlexNet` 相同；AlexNet-ECA 在每个卷积之后、ReLU 之前插入 ECA。训练配方为 Adam + 权重衰减、按 batch 更新的余弦
 # 学习率、标签平滑；`quick` / `cpu` / `full` 三种预设共用这一配方，只在数据量和训练预算上不同，`full`
 # 即原课程配方。纯 Paddle 的训练循环每个 batch 只需六步；`ecapaddle.train` 在此之上增加了验证、检查点、
 # 训练历史、可精确恢复的训练和最终测试。每种模式都现场训练并写入新的运行目录，仓库中已提交的结果只读展示。
