@@ -158,20 +158,6 @@ def split_sizes(recipe, n_train, n_test):
     return recipe.train_subset or n_train - recipe.val_size, recipe.val_size
 
 
-def locate_data(recipe, path):
-    """The archive to use, or None with the reason when a synthetic one is to be generated."""
-    from .data import DatasetNotFoundError, find_cifar10
-
-    if recipe.synthetic:
-        return None, "synthetic data asked for"
-    try:
-        return find_cifar10(path), None
-    except DatasetNotFoundError as error:
-        if path is not None:
-            raise
-        return None, f"*** No real CIFAR-10 found: using a SYNTHETIC dataset instead. ***\n{error}"
-
-
 def check_sizes(recipe, archive_name, n_train, n_test):
     """UsageError when the recipe asks for more images than the archive holds, or a batch larger than the data."""
     held_out = recipe.val_size if recipe.val_from == "train" else 0
@@ -234,11 +220,12 @@ def make_output_dir(args, path, default):
 
 
 def check_data(args, recipe):
-    """(archive or None, reason, training images, test images): the data the run will use, checked against the
-    recipe before anything is written; None when a synthetic archive is to be generated (see `locate_data`)."""
+    """(archive or None, training images, test images): the data the run will use, checked against the recipe
+    before anything is written; None when a synthetic archive is to be generated (asked for, or none found)."""
     from .data import validate_cifar10_archive
+    from .data.synthetic import find_cifar10_or_none
 
-    archive, reason = locate_data(recipe, args.data)
+    archive = None if recipe.synthetic else find_cifar10_or_none(args.data)
     if archive is None:
         n_train, n_test = synthetic_sizes(recipe)
         check_sizes(recipe, "the synthetic archive", n_train, n_test)
@@ -246,7 +233,7 @@ def check_data(args, recipe):
         found = validate_cifar10_archive(archive)
         n_train, n_test = found.n_train, found.n_test
         check_sizes(recipe, Path(archive).name, n_train, n_test)
-    return archive, reason, n_train, n_test
+    return archive, n_train, n_test
 
 
 def load_data(recipe, checked, workdir):
@@ -256,10 +243,8 @@ def load_data(recipe, checked, workdir):
     from .data.archive_format import ARCHIVE_NAME
     from .recipes import recipe_datasets
 
-    archive, reason, n_train, n_test = checked
+    archive, n_train, n_test = checked
     if archive is None:
-        if reason.startswith("***"):
-            print(reason)
         archive = make_synthetic_cifar10(Path(workdir) / f"synthetic-{ARCHIVE_NAME}", n_train=n_train,
                                          n_test=n_test, seed=0)
     datasets = recipe_datasets(recipe, archive)

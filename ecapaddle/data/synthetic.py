@@ -160,6 +160,18 @@ def _write_archive_atomically(path, files):
         raise
 
 
+def find_cifar10_or_none(path=None):
+    """`find_cifar10(path)`, or None, said loudly, when none is found and no explicit `path` was given (an
+    explicit path that does not exist stays an error): then a synthetic archive is to stand in."""
+    try:
+        return find_cifar10(path)
+    except DatasetNotFoundError as error:
+        if path is not None:
+            raise
+        print(f"*** No real CIFAR-10 found: using a SYNTHETIC dataset instead. ***\n{error}")
+        return None
+
+
 def cifar10_or_synthetic(workdir, synthetic=False, path=None, n_train=1000, n_test=500, seed=0):
     """Real CIFAR-10 found by `find_cifar10(path)`, or else a synthetic archive written into `workdir`.
 
@@ -167,14 +179,7 @@ def cifar10_or_synthetic(workdir, synthetic=False, path=None, n_train=1000, n_te
     path that does not exist stays an error), writes `make_synthetic_cifar10` data of
     n_train + n_test images and says so loudly. Returns (archive path, `describe_source` of it).
     """
-    archive = None
-    if not synthetic:
-        try:
-            archive = find_cifar10(path)
-        except DatasetNotFoundError as error:
-            if path is not None:
-                raise
-            print(f"*** No real CIFAR-10 found: using a SYNTHETIC dataset instead. ***\n{error}")
+    archive = None if synthetic else find_cifar10_or_none(path)
     if archive is None:
         archive = make_synthetic_cifar10(os.path.join(workdir, "synthetic-" + ARCHIVE_NAME),
                                          n_train=n_train, n_test=n_test, seed=seed)
