@@ -12,7 +12,6 @@ import math
 import shlex
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 # without --recipe: the full recipe's numbers, validated on images held out of the training split, no loader workers
@@ -20,7 +19,7 @@ DEFAULT_RECIPE = ("full", dict(name="default", val_from="train", num_workers=0))
 OFFICIAL_SIZES = (50000, 10000)         # training and test images of the official CIFAR-10 archive
 DYNAMIC_HELP = ("run the model in dynamic mode instead of through a Paddle Inference predictor (the CPU default, with "
                 "one thread per available core; a GPU always uses dynamic mode)")
-DRY_RUN_STEPS = 3                       # timed training steps of --dry-run, after one warm-up step
+DRY_RUN_STEPS = 3                       # training steps per epoch of --dry-run's two timed epochs
 # Recipe fields that a command-line flag of the same name overrides (--workers: num_workers)
 RECIPE_FLAGS = ("train_subset", "val_from", "val_subset", "transforms", "epochs", "batch_size", "lr", "weight_decay",
                 "label_smoothing", "num_workers")
@@ -272,31 +271,19 @@ def run_one(model_name, args, recipe, seed, datasets, out_dir):
                  evaluator=training_evaluator(args.cpu_threads))
 
 
-def time_steps(model_name, train_set, recipe, steps=DRY_RUN_STEPS):
-    """(seconds per training step, seconds to load one batch) of `model_name` with `recipe`, after one warm-up step."""
+def time_steps(model_name, train_set, val_set, recipe):
+    """Seconds per training step of `model_name` with `recipe`, data loading included: the engine trains it for
+    two epochs of DRY_RUN_STEPS steps (validating on one batch), and the second epoch is timed."""
     import paddle
 
-    from .losses import LabelSmoothingCrossEntropy
+    from .engine import train
     from .models import create
-    from .utils import on_gpu
 
-    start = time.perf_counter()
-    images, labels = next(iter(paddle.io.DataLoader(train_set, batch_size=recipe.batch_size, shuffle=False)))
-    load = time.perf_counter() - start
-    model = create(model_name, num_classes=10)
-    optimizer = paddle.optimizer.Adam(learning_rate=recipe.lr, parameters=model.parameters(),
-                                      weight_decay=recipe.weight_decay)
-    criterion = LabelSmoothingCrossEntropy(recipe.label_smoothing)
-    for step in range(steps + 1):
-        if step == 1:
-            start = time.perf_counter()
-        with paddle.amp.auto_cast(enable=on_gpu() and recipe.amp in (True, "auto")):
-            loss = criterion(model(images), labels)
-        loss.backward()
-        optimizer.step()
-        optimizer.clear_grad()
-        float(loss)             # waits for the device
-    return (time.perf_counter() - start) / steps, load
+    images = min(len(train_set), DRY_RUN_STEPS * recipe.batch_size)
+    history = train(create(model_name, num_classes=10), paddle.io.Subset(train_set, range(images)),
+                    paddle.io.Subset(val_set, range(min(len(val_set), recipe.batch_size))),
+                    dataclasses.replace(recipe.train_config(progress=False), epochs=2))
+    return recipe.batch_size / history["epochs"][1]["train_img_s"]
 
 
 def format_duration(seconds):
@@ -337,11 +324,10 @@ def dry_run(args, recipe, runs):
             print(f"  {name}, seed {seed} -> {folder}")
         total = 0.0
         for name in dict.fromkeys(name for name, _, _ in runs):
-            compute, load = time_steps(name, train_set, recipe)
-            per_step = compute + load if recipe.num_workers == 0 else max(compute, load / recipe.num_workers)
+            per_step = time_steps(name, train_set, val_set, recipe)
             total += per_step * steps * sum(run[0] == name for run in runs)
-            print(f"estimated time of {name}: {per_step:.2f} s per step ({compute:.2f} s compute, {load:.2f} s "
-                  f"loading a batch; {DRY_RUN_STEPS} timed steps after 1 warm-up"
+            print(f"estimated time of {name}: {per_step:.2f} s per step (data loading included; the second of two "
+                  f"training epochs of {DRY_RUN_STEPS} steps"
                   f"{' on the synthetic stand-in' if stand_in else ''}, CPU threads: {args.cpu_threads}) "
                   f"-> {format_duration(per_step * steps)} per run")
     print(f"estimated time in all: {format_duration(total)} for {len(runs)} run(s), validation passes not included")
