@@ -58,13 +58,13 @@ positive_int, non_negative_int = at_least(int, 1), at_least(int, 0)
 positive_float, non_negative_float = at_least(float, 0, strict=True), at_least(float, 0)
 
 
-def threads_value(text):
+def count_or_auto(text):
     return text if text == "auto" else positive_int(text)
 
 
 def add_common_options(p):
     """--threads and --debug, accepted before the command and after it."""
-    p.add_argument("--threads", type=threads_value, default=argparse.SUPPRESS, metavar="N|auto",
+    p.add_argument("--threads", type=count_or_auto, default=argparse.SUPPRESS, metavar="N|auto",
                    help="CPU threads of Paddle's kernels (default: $OMP_NUM_THREADS when set, else auto: every core this "
                         "process may run on)")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
@@ -101,7 +101,7 @@ def add_data_arguments(p):
 
 
 def add_train_arguments(p):
-    from .launcher import PROCS_HELP, procs_value
+    from .launcher import PROCS_HELP
 
     g = p.add_argument_group("training")
     g.add_argument("--epochs", type=positive_int)
@@ -112,7 +112,7 @@ def add_train_arguments(p):
     g.add_argument("--mixup", type=non_negative_float, default=0.0, metavar="ALPHA",
                    help="batch-level mixup with Beta(ALPHA, ALPHA); 0 = off, as in the notebook's real runs")
     g.add_argument("--workers", dest="num_workers", type=non_negative_int, help="DataLoader worker processes")
-    g.add_argument("--procs", type=procs_value, default=1, metavar="N|auto", help=PROCS_HELP)
+    g.add_argument("--procs", type=count_or_auto, default=1, metavar="N|auto", help=PROCS_HELP)
     g.add_argument("--no-progress", action="store_true", help="no tqdm progress bars")
     p.add_argument("--out", metavar="DIR", help="output folder (default: a new one, runs/<command>, "
                    "runs/<command>2, ...)")
@@ -337,6 +337,7 @@ def train_runs(args, default, runs, finish):
     """Train `runs` [(model name, seed, folder in the output folder)] as `args` ask, then call
     finish(histories, recipe, output folder); a dry run only prints the plan, --procs N hands it all to N workers."""
     from .launcher import launch_workers, needs_launch
+    from .runtime import available_cores
 
     recipe = resolve_recipe(args)
     out = output_dir(args, default)
@@ -344,8 +345,9 @@ def train_runs(args, default, runs, finish):
         return dry_run(args, recipe, [(name, seed, out / folder) for name, seed, folder in runs])
     checked = check_data(args, recipe)
     out = args.run_dir = make_output_dir(args, out, default)
-    if needs_launch(args.procs):
-        return launch_workers(args.argv, args.procs, out, recipe.batch_size)
+    procs = available_cores() if args.procs == "auto" else args.procs
+    if needs_launch(procs):
+        return launch_workers(args.argv, procs, out, recipe.batch_size)
     datasets = load_data(recipe, checked, out)
     finish([run_one(name, args, recipe, seed, datasets, out / folder) for name, seed, folder in runs], recipe, out)
 

@@ -15,12 +15,10 @@ gradients. Each process draws its own random augmentation (and dropout, mixup) s
 --procs 1 run: it is the same recipe with different random draws, statistically equivalent. The per-epoch
 validation is split as well: each process evaluates every N-th image and the counts are added up.
 """
-import argparse
 import os
 import subprocess
 import sys
 
-from .runtime import available_cores
 
 WORKER_ENV = ("PADDLE_TRAINER_ID", "PADDLE_TRAINERS_NUM")
 LOG_FOLDER = "launch-logs"
@@ -30,19 +28,6 @@ PROCS_HELP = ("data-parallel training in N processes of one thread each (auto: o
               "through paddle.distributed; the global batch stays --batch-size and each process takes batch/N of it. "
               "Deterministic for a given N, but each process draws its own augmentation, so not bitwise equal to "
               "--procs 1 (the same recipe, statistically). Worker logs go to <out>/" + LOG_FOLDER + ". Default 1")
-
-
-def procs_value(text):
-    """argparse type of --procs: a positive int, or "auto" = the number of cores this process may use."""
-    if text == "auto":
-        return available_cores()
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer or 'auto', got {text!r}")
-    return value
 
 
 def is_launched_worker():

@@ -8,15 +8,25 @@ from ecapaddle.cli import main
 from ecapaddle.data import make_synthetic_cifar10
 from ecapaddle.engine.history import without_wall_time
 from ecapaddle import launcher
-from ecapaddle.launcher import launch_command, launch_workers, needs_launch, procs_value
+from ecapaddle.launcher import launch_command, launch_workers, needs_launch
 from ecapaddle.runtime import available_cores
 
 
-def test_procs_value_takes_a_count_or_auto():
-    assert procs_value("3") == 3 and procs_value("auto") == available_cores()
-    for bad in ("0", "-2", "two"):
-        with pytest.raises(argparse.ArgumentTypeError, match="positive integer or 'auto'"):
-            procs_value(bad)
+def test_procs_is_a_positive_count_or_auto(capsys):
+    for bad in ("0", "two"):
+        assert main(["train", "--procs", bad]) == 2
+        assert "argument --procs: " in capsys.readouterr().err
+
+
+def test_procs_auto_launches_one_process_per_available_core(tmp_path, monkeypatch):
+    if available_cores() < 2:
+        pytest.skip("one core: --procs auto trains in this process")
+    monkeypatch.delenv("PADDLE_TRAINER_ID", raising=False)
+    monkeypatch.delenv("PADDLE_TRAINERS_NUM", raising=False)
+    launched = []
+    monkeypatch.setattr(launcher, "launch_workers", lambda argv, procs, out, batch: launched.append(procs) or 0)
+    assert main(["train", "--quick", "--procs", "auto", "--out", str(tmp_path / "run")]) == 0
+    assert launched == [available_cores()]
 
 
 def test_only_a_process_not_launched_yet_launches(monkeypatch):
