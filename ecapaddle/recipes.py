@@ -42,12 +42,12 @@ class Recipe:
     val_from: str = "train"
     val_subset: Optional[int] = None
     transforms: str = "notebook"
-    epochs: int = 50
-    batch_size: int = 128
-    lr: float = 1e-3
-    weight_decay: float = 1e-5
-    label_smoothing: float = 0.1
-    num_workers: int = 0
+    epochs: int = TrainConfig.epochs            # the notebook's numbers, as TrainConfig has them
+    batch_size: int = TrainConfig.batch_size
+    lr: float = TrainConfig.lr
+    weight_decay: float = TrainConfig.weight_decay
+    label_smoothing: float = TrainConfig.label_smoothing
+    num_workers: int = TrainConfig.num_workers
     amp: object = "auto"
 
     def __post_init__(self):
@@ -66,12 +66,8 @@ class Recipe:
 
     def train_config(self, seed=42, **kwargs):
         """The `TrainConfig` of this recipe for `seed`; kwargs override its other fields (e.g. progress)."""
-        return TrainConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
-                           weight_decay=self.weight_decay, label_smoothing=self.label_smoothing, seed=seed,
-                           num_workers=self.num_workers, amp=self.amp, **kwargs)
-
-    def to_dict(self):
-        return dataclasses.asdict(self)
+        shared = ("epochs", "batch_size", "lr", "weight_decay", "label_smoothing", "num_workers", "amp")
+        return TrainConfig(seed=seed, **{name: getattr(self, name) for name in shared}, **kwargs)
 
     def describe(self):
         """Every number of the recipe, one line each."""
