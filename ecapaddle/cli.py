@@ -6,7 +6,6 @@ traceback instead.
 """
 import argparse
 import dataclasses
-import itertools
 import json
 import math
 import shlex
@@ -176,25 +175,10 @@ def check_sizes(recipe, archive_name, n_train, n_test):
                          f"training images; pass --batch-size {recipe.train_subset or left} or less")
 
 
-def first_free_dir(base, create=False):
-    """`base`, or base2, base3, ...: the first that does not exist or is an empty folder (as YOLOv5's
-    increment_path); with `create`, made (claimed with mkdir, so two runs starting together get two)."""
-    base = Path(base)
-    for n in itertools.count(1):
-        path = base if n == 1 else base.with_name(f"{base.name}{n}")
-        if path.exists() and not (path.is_dir() and not any(path.iterdir())):
-            continue
-        if create:
-            try:
-                path.mkdir(parents=True)
-            except FileExistsError:
-                if any(path.iterdir()):
-                    continue
-        return path
-
-
 def output_dir(args, default):
     """--out after checking it may be used, or (without --out) the first free `default`, `default`2, ..."""
+    from .utils import first_free_dir
+
     if args.out is None:
         if args.resume:
             raise UsageError("--resume needs --out DIR: the folder of the run to continue")
@@ -212,6 +196,8 @@ def output_dir(args, default):
 
 def make_output_dir(args, path, default):
     """Create the folder `output_dir` chose (claiming a fresh one again if another run took it meanwhile)."""
+    from .utils import first_free_dir
+
     if args.out is None:
         return first_free_dir(default, create=True)
     path.mkdir(parents=True, exist_ok=True)

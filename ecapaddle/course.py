@@ -240,20 +240,6 @@ class LiveRuns:
         return runs[0]
 
 
-def fresh_folder(parent, prefix="live"):
-    """A new, empty folder parent/<prefix>-NN (NN the first unused number)."""
-    parent = Path(parent)
-    parent.mkdir(parents=True, exist_ok=True)
-    for n in range(1, 10_000):
-        folder = parent / f"{prefix}-{n:02d}"
-        try:
-            folder.mkdir()
-        except FileExistsError:
-            continue
-        return folder
-    raise RuntimeError(f"no free {prefix}-NN folder in {parent}")
-
-
 def live_run(models, recipe, seeds, work_dir, archive=None, log_every=None, progress=None):
     """Train each model of `models` for each seed with `recipe`, each into a fresh run folder; return `LiveRuns`.
 
@@ -264,7 +250,7 @@ def live_run(models, recipe, seeds, work_dir, archive=None, log_every=None, prog
         recipe: a `Recipe` or a recipe name ("quick", "cpu", "full").
         seeds: training seeds; each seeds the model's initial weights and the run's randomness.
         work_dir: the notebook's scratch directory (`setup.work`); the runs go to
-            work_dir/runs/live-NN/<model>-seed<s>, a folder made fresh by this call. Never the repository's figures/.
+            work_dir/runs/live<N>/<model>-seed<s>, a folder made fresh by this call. Never the repository's figures/.
         archive: (path, description) of the data; None uses `recipe_archive(recipe, work_dir)`.
         log_every: record the training loss every this many batches; None: 10, or 1 when an epoch has
             fewer than 50 batches (so a short run still draws a curve).
@@ -277,6 +263,7 @@ def live_run(models, recipe, seeds, work_dir, archive=None, log_every=None, prog
     from .models import create
     from .recipes import get_recipe
     from .runtime import num_threads
+    from .utils import first_free_dir
 
     recipe = get_recipe(recipe)
     seeds = [seeds] if isinstance(seeds, int) else list(seeds)
@@ -284,7 +271,7 @@ def live_run(models, recipe, seeds, work_dir, archive=None, log_every=None, prog
         raise ValueError("live_run needs at least one model and one seed")
     path, source = archive if archive is not None else recipe_archive(recipe, work_dir)
     train_set, val_set, test_set, info = recipe_datasets(recipe, path, source)
-    root = fresh_folder(Path(work_dir) / "runs")
+    root = first_free_dir(Path(work_dir) / "runs" / "live", create=True)
     progress = (not recipe.synthetic) if progress is None else progress
     steps = len(train_set) // recipe.batch_size
     log_every = log_every or (1 if steps < 50 else 10)

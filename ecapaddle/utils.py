@@ -1,7 +1,9 @@
-"""Small helpers shared by the models, the engine and the notebooks."""
+"""Small helpers shared by the models, the engine, the CLI and the notebooks."""
 import contextlib
+import itertools
 import random
 from collections import OrderedDict
+from pathlib import Path
 
 import numpy as np
 import paddle
@@ -35,6 +37,23 @@ def eval_mode(model):
     finally:
         if was_training:
             model.train()
+
+
+def first_free_dir(base, create=False):
+    """`base`, or base2, base3, ...: the first that does not exist or is an empty folder; with `create`,
+    made (claimed with mkdir, so two runs starting together get two)."""
+    base = Path(base)
+    for n in itertools.count(1):
+        path = base if n == 1 else base.with_name(f"{base.name}{n}")
+        if path.exists() and not (path.is_dir() and not any(path.iterdir())):
+            continue
+        if create:
+            try:
+                path.mkdir(parents=True)
+            except FileExistsError:
+                if any(path.iterdir()):
+                    continue
+        return path
 
 
 def group_by_model(histories):

@@ -15,6 +15,7 @@ from ecapaddle.data import make_synthetic_cifar10
 from ecapaddle.engine.checkpoint import checkpoint_exists
 from ecapaddle.engine.train import NonFiniteLossError
 from ecapaddle.runtime import available_cores
+from ecapaddle.utils import first_free_dir
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ONE_THREAD = ["--threads", "1"]
@@ -179,10 +180,10 @@ def test_runs_without_out_never_collide(tmp_path, monkeypatch):
 
 def test_first_free_dir_skips_folders_in_use(tmp_path):
     (tmp_path / "train-alexnet").mkdir()
-    assert cli.first_free_dir(tmp_path / "train-alexnet") == tmp_path / "train-alexnet"      # empty: reused
+    assert first_free_dir(tmp_path / "train-alexnet") == tmp_path / "train-alexnet"      # empty: reused
     (tmp_path / "train-alexnet" / "history.json").write_text("{}")
     (tmp_path / "train-alexnet2").write_text("a file, not a folder")
-    assert cli.first_free_dir(tmp_path / "train-alexnet", create=True) == tmp_path / "train-alexnet3"
+    assert first_free_dir(tmp_path / "train-alexnet", create=True) == tmp_path / "train-alexnet3"
     assert (tmp_path / "train-alexnet3").is_dir()
 
 

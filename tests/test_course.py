@@ -42,12 +42,5 @@ def test_recipe_label_says_what_is_reduced():
     assert "original notebook's recipe" in course.recipe_label(get_recipe("full"))
 
 
-def test_fresh_folder_never_reuses_a_folder(tmp_path):
-    first = course.fresh_folder(tmp_path)
-    second = course.fresh_folder(tmp_path)
-    assert first != second and first.is_dir() and second.is_dir()
-    assert [first.name, second.name] == ["live-01", "live-02"]
-
-
 def test_committed_histories_missing_folder_is_empty(tmp_path):
     assert course.committed_histories("headline", figures_dir=tmp_path) == []
