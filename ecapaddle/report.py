@@ -313,9 +313,10 @@ def noise_section(histories, predictions, confidence=0.95):
                                f"{c['only_b']:,} | {c['only_a']:,} | {c['p']:.2g} |")
     if not compared:
         return ""
-    note = (f"\n{compared} comparisons: with several intervals, one excluding 0 by chance becomes likelier than "
-            f"{1 - confidence:.0%}." if compared > 1 else "")
-    return "\n".join(lines + details) + "\n" + note + "\n"
+    if compared > 1:
+        details += ["", f"{compared} comparisons: with several intervals, one excluding 0 by chance becomes likelier "
+                        f"than {1 - confidence:.0%}."]
+    return "\n".join(lines + details) + "\n"
 
 
 def first_loss_section(histories):
