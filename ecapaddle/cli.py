@@ -15,7 +15,6 @@ from pathlib import Path
 
 # without --recipe: the full recipe's numbers, validated on images held out of the training split, no loader workers
 DEFAULT_RECIPE = ("full", dict(name="default", val_from="train", num_workers=0))
-OFFICIAL_SIZES = (50000, 10000)         # training and test images of the official CIFAR-10 archive
 DYNAMIC_HELP = ("run the model in dynamic mode instead of through a Paddle Inference predictor (the CPU default, with "
                 "one thread per available core; a GPU always uses dynamic mode)")
 DRY_RUN_STEPS = 3                       # training steps per epoch of --dry-run's two timed epochs
@@ -149,13 +148,6 @@ def synthetic_sizes(recipe):
     return max(5000, (recipe.train_subset or 5000) + recipe.val_size), 1000
 
 
-def split_sizes(recipe, n_train, n_test):
-    """(training, validation) images per epoch of `recipe` on an archive of n_train + n_test images."""
-    if recipe.val_from == "test":
-        return recipe.train_subset or n_train, recipe.val_size or n_test
-    return recipe.train_subset or n_train - recipe.val_size, recipe.val_size
-
-
 def check_sizes(recipe, archive_name, n_train, n_test):
     """UsageError when the recipe asks for more images than the archive holds, or a batch larger than the data."""
     held_out = recipe.val_size if recipe.val_from == "train" else 0
@@ -194,16 +186,6 @@ def output_dir(args, default):
     return path
 
 
-def make_output_dir(args, path, default):
-    """Create the folder `output_dir` chose (claiming a fresh one again if another run took it meanwhile)."""
-    from .utils import first_free_dir
-
-    if args.out is None:
-        return first_free_dir(default, create=True)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def check_data(args, recipe):
     """(archive or None, training images, test images): the data the run will use, checked against the recipe
     before anything is written; None when a synthetic archive is to be generated (asked for, or none found)."""
@@ -213,11 +195,10 @@ def check_data(args, recipe):
     archive = None if recipe.synthetic else find_cifar10_or_none(args.data)
     if archive is None:
         n_train, n_test = synthetic_sizes(recipe)
-        check_sizes(recipe, "the synthetic archive", n_train, n_test)
     else:
         found = validate_cifar10_archive(archive)
         n_train, n_test = found.n_train, found.n_test
-        check_sizes(recipe, Path(archive).name, n_train, n_test)
+    check_sizes(recipe, Path(archive).name if archive else "the synthetic archive", n_train, n_test)
     return archive, n_train, n_test
 
 
@@ -237,10 +218,6 @@ def load_data(recipe, checked, workdir):
     return datasets
 
 
-def train_config(args, recipe, seed):
-    return recipe.train_config(seed, mixup_alpha=args.mixup, progress=not args.no_progress)
-
-
 def run_one(model_name, args, recipe, seed, datasets, out_dir):
     from .engine import train
     from .inference import training_evaluator
@@ -252,7 +229,8 @@ def run_one(model_name, args, recipe, seed, datasets, out_dir):
           f"images, {recipe.epochs} epochs, batch {recipe.batch_size} -> {out_dir}")
     seed_everything(seed)       # the same initial weights for the same seed
     model = create(model_name, num_classes=10)
-    return train(model, train_set, val_set, train_config(args, recipe, seed), out_dir=out_dir, resume=args.resume,
+    config = recipe.train_config(seed, mixup_alpha=args.mixup, progress=not args.no_progress)
+    return train(model, train_set, val_set, config, out_dir=out_dir, resume=args.resume,
                  overwrite=args.force, model_name=model_name, data_info=data_info, test_set=test_set,
                  evaluator=training_evaluator(args.cpu_threads))
 
@@ -278,33 +256,17 @@ def format_duration(seconds):
 
 
 def dry_run(args, recipe, runs):
-    """Print the plan of `runs` [(model name, seed, folder)] with an estimated time; write nothing.
-
-    Without a CIFAR-10 archive the steps are counted for the recipe's images of the official archive and
-    the speed is measured on a synthetic stand-in.
-    """
+    """Print the plan of `runs` [(model name, seed, folder)] with an estimated time; write nothing."""
     print("dry run: nothing is trained or written")
     checked = check_data(args, recipe)
-    stand_in = checked[0] is None and not recipe.synthetic
     with tempfile.TemporaryDirectory() as workdir:      # a synthetic archive, if needed, lives only here
         train_set, val_set, _, _ = load_data(recipe, checked, workdir)
         print(recipe.describe())
         if args.mixup:
             print(f"  mixup alpha {args.mixup:g}")
-        n_train, n_val = len(train_set), len(val_set)
-        line = f"images per epoch: {n_train:,} training, {n_val:,} validation"
-        if not recipe.synthetic:
-            official = split_sizes(recipe, *OFFICIAL_SIZES)
-            line = (f"images per epoch: {official[0]:,} training, {official[1]:,} validation with the official "
-                    f"CIFAR-10 ({OFFICIAL_SIZES[0]:,} + {OFFICIAL_SIZES[1]:,} images)")
-            if stand_in:
-                n_train = official[0]
-                line += "; no CIFAR-10 archive here: the steps are counted for these, the speed on a synthetic stand-in"
-            elif (n_train, n_val) != official:
-                line += f"; this archive gives {n_train:,} training, {n_val:,} validation"
-        print(line)
-        steps = n_train // recipe.batch_size * recipe.epochs
-        print(f"steps: {n_train // recipe.batch_size:,} per epoch x {recipe.epochs} epochs = {steps:,} per run")
+        print(f"images per epoch: {len(train_set):,} training, {len(val_set):,} validation")
+        steps = len(train_set) // recipe.batch_size * recipe.epochs
+        print(f"steps: {len(train_set) // recipe.batch_size:,} per epoch x {recipe.epochs} epochs = {steps:,} per run")
         print(f"runs ({len(runs)}):")
         for name, seed, folder in runs:
             print(f"  {name}, seed {seed} -> {folder}")
@@ -313,8 +275,7 @@ def dry_run(args, recipe, runs):
             per_step = time_steps(name, train_set, val_set, recipe)
             total += per_step * steps * sum(run[0] == name for run in runs)
             print(f"estimated time of {name}: {per_step:.2f} s per step (data loading included; the second of two "
-                  f"training epochs of {DRY_RUN_STEPS} steps"
-                  f"{' on the synthetic stand-in' if stand_in else ''}, CPU threads: {args.cpu_threads}) "
+                  f"training epochs of {DRY_RUN_STEPS} steps, CPU threads: {args.cpu_threads}) "
                   f"-> {format_duration(per_step * steps)} per run")
     print(f"estimated time in all: {format_duration(total)} for {len(runs)} run(s), validation passes not included")
 
@@ -324,13 +285,16 @@ def train_runs(args, default, runs, finish):
     finish(histories, recipe, output folder); a dry run only prints the plan, --procs N hands it all to N workers."""
     from .launcher import launch_workers, needs_launch
     from .runtime import available_cores
+    from .utils import first_free_dir
 
     recipe = resolve_recipe(args)
     out = output_dir(args, default)
     if args.dry_run:
         return dry_run(args, recipe, [(name, seed, out / folder) for name, seed, folder in runs])
     checked = check_data(args, recipe)
-    out = args.run_dir = make_output_dir(args, out, default)
+    # claim a fresh folder again: another run may have taken the one chosen above meanwhile
+    out = args.run_dir = first_free_dir(default, create=True) if args.out is None else out
+    out.mkdir(parents=True, exist_ok=True)
     procs = available_cores() if args.procs == "auto" else args.procs
     if needs_launch(procs):
         return launch_workers(args.argv, procs, out, recipe.batch_size)

@@ -12,8 +12,8 @@ Relation to a single-process run: the global batch stays --batch-size and each o
 takes batch/N images of it, with the same shuffled order, learning-rate schedule and averaged
 gradients. Each process draws its own random augmentation (and dropout, mixup) stream, seeded from
 (seed, epoch, rank), so a --procs N run is deterministic for that N but not bitwise equal to a
---procs 1 run: it is the same recipe with different random draws, statistically equivalent. The per-epoch
-validation is split as well: each process evaluates every N-th image and the counts are added up.
+--procs 1 run: it is the same recipe with different random draws, statistically equivalent. Every process
+validates on the whole validation set after each epoch.
 """
 import os
 import subprocess

@@ -65,11 +65,6 @@ def cpuinfo_field(name):
     return None
 
 
-def cpu_vendor():
-    """The CPU vendor id from /proc/cpuinfo ("AuthenticAMD", "GenuineIntel", ...); "" when unknown."""
-    return cpuinfo_field("vendor_id") or ""
-
-
 def use_fast_mkl():
     """On an AMD CPU, let MKL run its AVX2 kernels (MKL_DEBUG_CPU_TYPE=5); returns whether the switch is on.
 
@@ -82,7 +77,7 @@ def use_fast_mkl():
     Paddle Inference uses oneDNN and does not need it.
     """
     name, value = MKL_AMD_SWITCH
-    if name not in os.environ and cpu_vendor() == "AuthenticAMD":
+    if name not in os.environ and cpuinfo_field("vendor_id") == "AuthenticAMD":
         os.environ[name] = value
     return os.environ.get(name) == value
 

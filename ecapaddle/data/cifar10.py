@@ -25,7 +25,6 @@ import numbers
 import os
 import pickle
 import tarfile
-import zlib
 from collections import namedtuple
 
 import numpy as np
@@ -35,8 +34,8 @@ import paddle.io
 from paddle.vision.datasets import Cifar10
 from paddle.vision.datasets.cifar import CIFAR10_MD5, CIFAR10_URL
 
-from .archive_format import (ARCHIVE_NAME, ARCHIVE_ROOT, CIFAR10_CLASSES, IMAGE_BYTES, JPEG_REBUILD_MARKER, META,
-                             SYNTHETIC_MARKER, TEST_BATCH, TRAIN_BATCHES)
+from .archive_format import (ARCHIVE_NAME, ARCHIVE_ROOT, JPEG_REBUILD_MARKER, META, SYNTHETIC_MARKER, TEST_BATCH,
+                             TRAIN_BATCHES)
 from .transforms import build_transforms
 
 
@@ -137,9 +136,9 @@ _validated = {}   # (realpath, size, mtime_ns) -> ArchiveInfo
 def validate_cifar10_archive(path):
     """Check that `path` is a complete CIFAR-10 archive in the official Python layout.
 
-    Reads the whole file once (the result is cached by path, size and modification time) and unpickles every batch. Returns an `ArchiveInfo`.
-    Raises DatasetNotFoundError if it is missing, DatasetError if it is a directory, empty,
-    not gzip, truncated, corrupt, another dataset (e.g. CIFAR-100) or has malformed batches.
+    Reads the whole file once (the result is cached by path, size and modification time) and unpickles every
+    batch. Returns an `ArchiveInfo`. Raises DatasetNotFoundError if it is missing, DatasetError if it is a
+    directory, not gzip, truncated or corrupt, or another dataset (e.g. CIFAR-100).
     """
     path = os.fspath(path)
     if not os.path.exists(path):
@@ -151,113 +150,50 @@ def validate_cifar10_archive(path):
     stat = os.stat(path)
     key = (os.path.realpath(path), stat.st_size, stat.st_mtime_ns)
     if key not in _validated:
-        _validated[key] = _read_archive(path, stat.st_size)
+        _validated[key] = _read_archive(path)
     return _validated[key]
 
 
-def _read_archive(path, size):
-    fix = ("Delete it and get a fresh copy: find_cifar10(download=True), or the official archive "
-           f"from {OFFICIAL_PAGE}.")
-    if size == 0:
-        raise DatasetError(f"{path} is an empty file. {fix}")
+def _read_archive(path):
+    fix = f"Get a fresh copy: find_cifar10(download=True), or the official archive from {OFFICIAL_PAGE}."
     with open(path, "rb") as raw:
-        magic = raw.read(2)
-    if magic != b"\x1f\x8b":
-        raise DatasetError(f"{path} is not gzip-compressed (starts with {magic!r}); "
-                           f"{ARCHIVE_NAME} is a .tar.gz. {fix}")
+        if raw.read(2) != b"\x1f\x8b":
+            raise DatasetError(f"{path} is not gzip-compressed (empty, or not the download?); {ARCHIVE_NAME} is a "
+                               f".tar.gz. {fix}")
+    members = {}
     try:
-        members = _read_members(path)
-    except EOFError as error:
-        raise DatasetError(f"{path} ends too early: it is truncated, e.g. by an interrupted "
-                           f"download or copy ({error}). {fix}") from None
-    except (OSError, zlib.error, tarfile.TarError) as error:
-        raise DatasetError(f"{path} is corrupt: it cannot be decompressed or untarred "
-                           f"({type(error).__name__}: {error}). {fix}") from None
-    return _check_layout(path, members)
-
-
-def _read_members(path):
-    """{member name: content} for every file in the archive, decompressing it once: batches are
-    checked as they stream past and kept only as their image count, other files as bytes.
-
-    Reading to the end makes gzip verify its CRC and length, which catches corrupt bytes that
-    happen to decompress."""
-    batches = {f"{ARCHIVE_ROOT}/{name}" for name in TRAIN_BATCHES + (TEST_BATCH,)}
-    members, bad_batches = {}, []
-    with gzip.open(path, "rb") as stream:
-        with tarfile.open(fileobj=stream, mode="r|") as tar:
-            for member in tar:
-                if not member.isfile():
-                    continue
-                data = tar.extractfile(member).read()
-                if member.name not in batches:
-                    members[member.name] = data
-                    continue
-                try:
-                    members[member.name] = _batch_size(path, member.name, data)
-                except DatasetError as error:   # reported once the CRC has ruled out corruption
-                    bad_batches.append(error)
-        while stream.read(1 << 20):
-            pass
-    if bad_batches:
-        raise bad_batches[0]
-    return members
-
-
-def _check_layout(path, members):
-    names = sorted(members)
-    if not any(name.startswith(ARCHIVE_ROOT + "/") for name in names):
-        if any(name.startswith("cifar-100-python/") for name in names):
-            raise DatasetError(f"{path} is CIFAR-100 (cifar-100-python/...), not CIFAR-10. Use "
-                               f"paddle.vision.datasets.Cifar100 for it, or get {ARCHIVE_NAME}.")
-        raise DatasetError(f"{path} is not a CIFAR-10 archive: expected {ARCHIVE_ROOT}/... but "
-                           f"it holds {names[:5]}{' ...' if len(names) > 5 else ''}. Get the "
-                           f"official {ARCHIVE_NAME}.")
-    missing = [m for m in TRAIN_BATCHES + (TEST_BATCH, META) if f"{ARCHIVE_ROOT}/{m}" not in members]
+        with gzip.open(path, "rb") as stream:
+            with tarfile.open(fileobj=stream, mode="r|") as tar:
+                for member in tar:
+                    if member.isfile():
+                        members[member.name] = _content(member.name, tar.extractfile(member).read())
+            while stream.read(1 << 20):     # to the end, so that gzip checks its CRC and length
+                pass
+    except Exception as error:   # gzip, tar and pickle errors of a damaged file: one sentence, no traceback
+        raise DatasetError(f"{path} is truncated or corrupt ({type(error).__name__}: {error}). {fix}") from None
+    if not any(name.startswith(ARCHIVE_ROOT + "/") for name in members):
+        what = "CIFAR-100" if any(name.startswith("cifar-100-python/") for name in members) else "another archive"
+        raise DatasetError(f"{path} is {what}, not CIFAR-10: it holds no {ARCHIVE_ROOT}/. Get the official "
+                           f"{ARCHIVE_NAME}.")
+    names = [f"{ARCHIVE_ROOT}/{name}" for name in TRAIN_BATCHES + (TEST_BATCH, META)]
+    missing = [name for name in names if name not in members]
     if missing:
-        raise DatasetError(f"{path} lacks {', '.join(ARCHIVE_ROOT + '/' + m for m in missing)}; "
-                           f"a complete archive has data_batch_1..5, test_batch and batches.meta. "
-                           f"Get a fresh copy of {ARCHIVE_NAME}.")
-    meta = _unpickle(path, f"{ARCHIVE_ROOT}/{META}", members[f"{ARCHIVE_ROOT}/{META}"])
-    classes = meta.get(b"label_names") if isinstance(meta, dict) else None
-    if not isinstance(classes, list) or len(classes) != len(CIFAR10_CLASSES):
-        raise DatasetError(f"{path}: {ARCHIVE_ROOT}/{META} has no list of 10 b'label_names'; "
-                           f"the archive is not CIFAR-10. Get the official {ARCHIVE_NAME}.")
-    n_train = sum(members[f"{ARCHIVE_ROOT}/{name}"] for name in TRAIN_BATCHES)
-    n_test = members[f"{ARCHIVE_ROOT}/{TEST_BATCH}"]
+        raise DatasetError(f"{path} lacks {', '.join(missing)}: it is incomplete. {fix}")
+    meta = members[names[-1]]
     readme = members.get(f"{ARCHIVE_ROOT}/readme.html", b"")
-    kind = ("synthetic" if meta.get(SYNTHETIC_MARKER) else
-            "jpeg-rebuild" if JPEG_REBUILD_MARKER in readme else "cifar-10")
-    return ArchiveInfo(path, n_train, n_test,
-                       tuple(c.decode() if isinstance(c, bytes) else str(c) for c in classes), kind)
+    kind = "synthetic" if meta["synthetic"] else "jpeg-rebuild" if JPEG_REBUILD_MARKER in readme else "cifar-10"
+    return ArchiveInfo(path, sum(members[name] for name in names[:5]), members[names[5]], meta["classes"], kind)
 
 
-def _unpickle(path, name, data):
-    try:
-        return pickle.loads(data, encoding="bytes")
-    except Exception as error:   # a damaged pickle can raise almost anything
-        raise DatasetError(f"{path}: {name} is not a readable pickle "
-                           f"({type(error).__name__}: {error}). Get a fresh copy of "
-                           f"{ARCHIVE_NAME}.") from None
-
-
-def _batch_size(path, name, pickled):
-    """Number of images in the pickled batch after checking its format."""
-    batch = _unpickle(path, name, pickled)
-    data = batch.get(b"data") if isinstance(batch, dict) else None
-    labels = batch.get(b"labels") if isinstance(batch, dict) else None
-    problem = None
-    if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 \
-            or data.shape[1] != IMAGE_BYTES:
-        problem = f"b'data' must be a uint8 array [n, {IMAGE_BYTES}]"
-    elif labels is None or len(labels) != len(data):
-        problem = f"b'labels' must hold one label per image ({len(data)})"
-    elif len(labels) and not 0 <= min(labels) <= max(labels) < len(CIFAR10_CLASSES):
-        problem = f"labels must be in 0..9, found {min(labels)}..{max(labels)}"
-    if problem:
-        raise DatasetError(f"{path}: {name} is not a CIFAR-10 batch: {problem}. "
-                           f"Get a fresh copy of {ARCHIVE_NAME}.")
-    return len(data)
+def _content(name, data):
+    """What validation keeps of a member: a batch's image count, batches.meta's classes, other files' bytes."""
+    folder, base = os.path.split(name)
+    if folder == ARCHIVE_ROOT and base == META:
+        meta = pickle.loads(data, encoding="bytes")
+        return {"classes": tuple(c.decode() for c in meta[b"label_names"]), "synthetic": bool(meta.get(SYNTHETIC_MARKER))}
+    if folder == ARCHIVE_ROOT and base in TRAIN_BATCHES + (TEST_BATCH,):
+        return len(pickle.loads(data, encoding="bytes")[b"data"])
+    return data
 
 
 def is_synthetic(path):
@@ -338,8 +274,7 @@ def load_cifar10(mode="train", path=None, transform=None, subset=None, seed=0, d
         path, download: where the archive is; see `find_cifar10`.
         transform: a callable applied to each PIL image (e.g. `build_transforms(...)`), a preset
             name of `TRANSFORM_PRESETS` (built for this mode at 128 px), or None.
-        subset: None (everything), an int n (n items, class-stratified), or a float in (0, 1]
-            (that fraction of the items, class-stratified).
+        subset: None (everything) or an int n (n items, class-stratified).
         seed: seed of the stratified choice; the same seed gives the same items.
 
     Loading the full training split takes several seconds (Paddle decompresses the archive).
@@ -350,7 +285,6 @@ def load_cifar10(mode="train", path=None, transform=None, subset=None, seed=0, d
         transform = build_transforms(transform, train=mode == "train")
     elif transform is not None and not callable(transform):
         raise TypeError(f"transform must be callable, a preset name or None, got {transform!r}")
-    _check_subset(subset)
     archive = find_cifar10(path, download=download)
     info = validate_cifar10_archive(archive)
     total = info.n_train if mode == "train" else info.n_test
@@ -365,7 +299,7 @@ def load_cifar10(mode="train", path=None, transform=None, subset=None, seed=0, d
 def load_cifar10_splits(path, transforms="notebook", train_subset=None, val_subset=None, seed=0, size=128):
     """(train set, test set) of the archive at `path` with a transform preset's train / test pipelines.
 
-    `train_subset` / `val_subset`: None (all), a count or a fraction, stratified and seeded by `seed`.
+    `train_subset` / `val_subset`: None (all) or a count, stratified and seeded by `seed`.
     """
     return (load_cifar10("train", path, build_transforms(transforms, train=True, size=size),
                          subset=train_subset, seed=seed),
@@ -374,13 +308,14 @@ def load_cifar10_splits(path, transforms="notebook", train_subset=None, val_subs
 
 
 def _subset_size(subset, total, name, where):
-    """The number of images `subset` (None, a count or a fraction) asks for out of `total` in `where`."""
-    size = total if subset is None else \
-        subset if isinstance(subset, numbers.Integral) else max(1, round(subset * total))
-    if size > total:
-        raise ValueError(f"{name}={subset} asks for more images than the {total} {where}; pass at most "
-                         f"{total}, or a fraction")
-    return size
+    """The number of images `subset` (None for all, or a count) asks for out of the `total` images in `where`."""
+    if subset is None:
+        return total
+    if isinstance(subset, bool) or not isinstance(subset, numbers.Integral) or subset < 1:
+        raise ValueError(f"{name} must be None or a positive number of images, got {subset!r}")
+    if subset > total:
+        raise ValueError(f"{name}={subset} asks for more images than the {total} {where}; pass at most {total}")
+    return int(subset)
 
 
 def load_cifar10_holdout(path, transforms="notebook", train_subset=None, val_size=HOLDOUT, seed=0, size=128):
@@ -395,12 +330,10 @@ def load_cifar10_holdout(path, transforms="notebook", train_subset=None, val_siz
     Args:
         path: the archive (see `find_cifar10`).
         transforms: a preset name of `TRANSFORM_PRESETS`.
-        train_subset: None (all that is not validation), a count or a fraction of what is left.
-        val_size: a count or a fraction of the training split.
+        train_subset: None (all that is not validation) or a count of what is left.
+        val_size: a count of the training split.
         seed: seed of both stratified choices; the same seed gives the same images.
     """
-    _check_subset(train_subset)
-    _check_subset(val_size)
     train_full = load_cifar10("train", path, build_transforms(transforms, train=True, size=size))
     labels = train_full.labels
     n_val = _subset_size(val_size, len(labels), "val_size", "of the training split")
@@ -417,16 +350,3 @@ def load_cifar10_holdout(path, transforms="notebook", train_subset=None, val_siz
     return (CIFAR10Subset(train_full.dataset, train_indices, labels[train_indices], info, "train"),
             CIFAR10Subset(val_base.dataset, val_indices, labels[val_indices], info, "train"),
             load_cifar10("test", path, eval_transform))
-
-
-def _check_subset(subset):
-    if subset is None:
-        return
-    if isinstance(subset, bool) or not isinstance(subset, numbers.Real):
-        raise TypeError(f"subset must be None, an int count or a float fraction, got {subset!r}")
-    if isinstance(subset, numbers.Integral):
-        if subset < 1:
-            raise ValueError(f"subset must be a positive count, got {subset}")
-    elif not 0.0 < subset <= 1.0:
-        raise ValueError(f"a float subset is a fraction in (0, 1], got {subset}; "
-                         f"pass an int for a number of images")

@@ -22,7 +22,6 @@ import io
 import numbers
 import os
 import pickle
-import struct
 import tarfile
 import tempfile
 
@@ -36,27 +35,6 @@ SIZE = 32
 # class -> (orientation in multiples of 18 degrees, stripe cycles per image); neighbours in hue
 # get far-apart orientations so that colour and stripes carry complementary information
 STRIPES = tuple(((3 * c) % 10, 2 + c % 3) for c in range(len(CIFAR10_CLASSES)))
-
-
-class _Py2Pickler(pickle._Pickler):
-    """Writes `bytes` as Python 2 `str` (BINSTRING), as the original CIFAR pickles do, so that
-    `pickle.load(f, encoding='bytes')` (Paddle) gives bytes keys and `encoding='latin1'`
-    (torchvision) gives str keys."""
-    dispatch = dict(pickle._Pickler.dispatch)
-
-    def _save_py2_str(self, obj):
-        if len(obj) < 256:
-            self.write(pickle.SHORT_BINSTRING + bytes([len(obj)]) + obj)
-        else:
-            self.write(pickle.BINSTRING + struct.pack("<i", len(obj)) + obj)
-        self.memoize(obj)
-    dispatch[bytes] = _save_py2_str
-
-
-def _py2_dumps(obj):
-    buffer = io.BytesIO()
-    _Py2Pickler(buffer, protocol=2).dump(obj)
-    return buffer.getvalue()
 
 
 def _hsv_to_rgb(h, s, v):
@@ -91,9 +69,9 @@ def synthetic_images(labels, rng):
 
 def _batch(label, images, labels, prefix):
     chw_rows = images.transpose(0, 3, 1, 2).reshape(len(images), -1)   # the CIFAR layout
-    return _py2_dumps({b"batch_label": label.encode(), b"labels": [int(y) for y in labels],
+    return pickle.dumps({b"batch_label": label.encode(), b"labels": [int(y) for y in labels],
                        b"data": np.ascontiguousarray(chw_rows),
-                       b"filenames": [f"{prefix}_{i:05d}.png".encode() for i in range(len(labels))]})
+                       b"filenames": [f"{prefix}_{i:05d}.png".encode() for i in range(len(labels))]}, protocol=2)
 
 
 def _balanced_labels(n, rng):
@@ -130,9 +108,9 @@ def make_synthetic_cifar10(path, n_train=500, n_test=100, seed=0):
         files[name] = _batch(f"synthetic training batch {i + 1} of 5", train_images[part],
                              train_labels[part], f"train{i + 1}")
     files[TEST_BATCH] = _batch("synthetic testing batch 1 of 1", test_images, test_labels, "test")
-    files[META] = _py2_dumps({b"label_names": [c.encode() for c in CIFAR10_CLASSES],
-                              b"num_cases_per_batch": int(bounds[1]), b"num_vis": 3072,
-                              SYNTHETIC_MARKER: True})
+    files[META] = pickle.dumps({b"label_names": [c.encode() for c in CIFAR10_CLASSES],
+                                b"num_cases_per_batch": int(bounds[1]), b"num_vis": 3072,
+                                SYNTHETIC_MARKER: True}, protocol=2)
     files["readme.html"] = (b"Synthetic stand-in for CIFAR-10 written by "
                             b"ecapaddle.data.make_synthetic_cifar10; not CIFAR-10 images.\n")
     _write_archive_atomically(path, files)

@@ -22,20 +22,16 @@ Crash safety: a checkpoint is written complete (every file fsync'ed) into a temp
 renamed to its ckpt-* name, and only then do the pointers switch to it, each by an atomic
 `os.replace`; folders no pointer names are deleted last. A SIGKILL at any instant therefore
 leaves every pointer naming a complete checkpoint; leftovers of an interrupted save are ignored
-when loading and removed by the next save. Ctrl-C is held back while the pointers switch, so
-"best" and "last" move together.
+when loading and removed by the next save.
 
 `load_checkpoint` also takes a bare weights file (`<name>.pdparams`, as the notebook saves them).
 """
-import contextlib
 import hashlib
 import io
+import itertools
 import json
 import os
 import shutil
-import signal
-import tempfile
-import threading
 
 import paddle
 
@@ -49,9 +45,7 @@ FOLDER_FILES = {"pdparams": "model.pdparams", "pdopt": "optimizer.pdopt", "meta"
 WEIGHTS_SUFFIX = ".pdparams"         # a bare weights file, as `paddle.save(model.state_dict(), ...)` writes it
 PARTIAL_SUFFIX = ".partial"          # temporary files and folders of a write in progress
 RUN_FILES = ("config.json", "history.json", "predictions.npz") + tuple(tag + POINTER_SUFFIX for tag in TAGS)
-OPTIMIZER_EXTRA_KEYS = ("LR_Scheduler", "master_weights")
 MAX_LISTED_KEYS = 8
-META_KEYS = ("format_version", "model_class", "num_params", "optimizer_class", "param_names", "sha256")
 
 
 class CheckpointError(RuntimeError):
@@ -68,46 +62,11 @@ class RunExistsError(FileExistsError):
 
 # ---- atomic files -------------------------------------------------------------------------------
 
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _write_synced(f, data):
-    f.write(data)
-    f.flush()
-    os.fsync(f.fileno())
-
-
-def _write_temp(path, data):
-    """Write `data` (bytes) to a new temporary file next to `path`; return its name."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=PARTIAL_SUFFIX)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            os.chmod(temp, 0o666 & ~_umask())   # mkstemp creates 0600; give the file the usual mode
-            _write_synced(f, data)
-    except BaseException:
-        os.remove(temp)
-        raise
-    return temp
-
-
-@contextlib.contextmanager
-def _interrupts_deferred():
-    """Hold back SIGINT (Ctrl-C) inside the block and deliver it afterwards (main thread only)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    received = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        if received:
-            signal.raise_signal(signal.SIGINT)
+def _write_synced(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def _fsync_directory(directory):
@@ -122,13 +81,11 @@ def _fsync_directory(directory):
 
 def atomic_write_bytes(path, data):
     """Replace `path` by `data` so that readers see either the old or the new file, never a part."""
-    temp = _write_temp(path, data)
-    try:
-        os.replace(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.remove(temp)
-    _fsync_directory(os.path.dirname(os.path.abspath(path)))
+    directory, name = os.path.split(os.path.abspath(path))
+    temp = os.path.join(directory, f".{name}{PARTIAL_SUFFIX}")    # a leftover goes with the next save
+    _write_synced(temp, data)
+    os.replace(temp, path)
+    _fsync_directory(directory)
 
 
 def _json_bytes(obj):
@@ -224,10 +181,8 @@ def checkpoint_paths(path):
                                 f"file must end in {WEIGHTS_SUFFIX})")
     paths = {key: os.path.join(folder, name) for key, name in FOLDER_FILES.items()}
     if not os.path.isfile(paths["pdparams"]):
-        raise FileNotFoundError(
-            f"checkpoint file not found: {paths['pdparams']}, although {pointer} names its folder (was the run "
-            f"folder altered?). Use the run's other checkpoint (best/last) or train again."
-            if folder != prefix else f"checkpoint file not found: {paths['pdparams']}")
+        raise FileNotFoundError(f"checkpoint file not found: {paths['pdparams']}. Use the run's other checkpoint "
+                                f"(best/last) or train again.")
     return paths
 
 
@@ -272,14 +227,13 @@ def _new_folder_name(directory, epoch):
     """A free ckpt-* name for a checkpoint of `epoch`; an unreferenced folder of that name is stale."""
     base = FOLDER_PREFIX + (f"epoch{epoch:04d}" if isinstance(epoch, int) else "checkpoint")
     referenced = _referenced(directory)
-    for n in range(1, 10 ** 6):
+    for n in itertools.count(1):
         name = base if n == 1 else f"{base}-{n}"
         path = os.path.join(directory, name)
         if os.path.exists(path) and referenced is not None and name not in referenced:
             _remove(path)
         if not os.path.exists(path):
             return name
-    raise CheckpointError(f"no free checkpoint folder name {base}-<n> in {directory}")
 
 
 def _remove_unreferenced(directory):
@@ -295,16 +249,12 @@ def _remove_unreferenced(directory):
 
 def _write_folder(directory, files):
     """Write {file name: bytes} into a new temporary folder in `directory`, synced; return its path."""
-    temp = tempfile.mkdtemp(dir=directory, prefix="." + FOLDER_PREFIX, suffix=PARTIAL_SUFFIX)
-    try:
-        os.chmod(temp, 0o777 & ~_umask())      # mkdtemp creates 0700; give the folder the usual mode
-        for name, data in files.items():
-            with open(os.path.join(temp, name), "wb") as f:
-                _write_synced(f, data)
-        _fsync_directory(temp)
-    except BaseException:
-        shutil.rmtree(temp, ignore_errors=True)
-        raise
+    temp = os.path.join(directory, f".{FOLDER_PREFIX}new{PARTIAL_SUFFIX}")
+    _remove(temp)       # a leftover of an interrupted save
+    os.makedirs(temp)
+    for name, data in files.items():
+        _write_synced(os.path.join(temp, name), data)
+    _fsync_directory(temp)
     return temp
 
 
@@ -332,18 +282,13 @@ def save_checkpoint(prefix, model, optimizer, meta, also=()):
                 sha256={"pdparams": _sha256(params), "pdopt": _sha256(opt)})
     temp = _write_folder(directory, {FOLDER_FILES["pdparams"]: params, FOLDER_FILES["pdopt"]: opt,
                                      FOLDER_FILES["meta"]: _json_bytes(meta)})
-    try:
-        folder = _new_folder_name(directory, meta.get("epoch"))
-        os.replace(temp, os.path.join(directory, folder))
-    finally:
-        if os.path.exists(temp):
-            shutil.rmtree(temp, ignore_errors=True)
+    folder = _new_folder_name(directory, meta.get("epoch"))
+    os.replace(temp, os.path.join(directory, folder))
     _fsync_directory(directory)
     pointer = _json_bytes({"checkpoint": folder, "epoch": meta.get("epoch")})
-    with _interrupts_deferred():
-        for tag in tuple(also) + (name,):       # `name` last: "last" never gets ahead of "best"
-            atomic_write_bytes(os.path.join(directory, tag + POINTER_SUFFIX), pointer)
-        _remove_unreferenced(directory)
+    for tag in tuple(also) + (name,):       # `name` last: "last" never gets ahead of "best"
+        atomic_write_bytes(os.path.join(directory, tag + POINTER_SUFFIX), pointer)
+    _remove_unreferenced(directory)
     return meta
 
 
@@ -409,35 +354,22 @@ def _renamed_optimizer_state(state, model, meta, path):
             f"the optimizer state in {path} belongs to another model: parameters differ "
             f"({_listed(saved_names.keys() ^ params.keys())}).")
     by_old_name = {saved_names[k]: params[k] for k in params}
-    renamed, stray = {}, []
+    renamed = {}
     for key, value in state.items():
-        if key in OPTIMIZER_EXTRA_KEYS:
+        if key == "LR_Scheduler":
+            renamed[key] = value
             continue
         # keys are "<param name>_<accumulator>_<n>", e.g. "linear_3.w_0_moment1_0"
         owner = max((old for old in by_old_name if key.startswith(old + "_")), key=len, default=None)
         if owner is None:
-            stray.append(key)
-            continue
-        param = by_old_name[owner]
-        if "moment" in key and list(value.shape) != list(param.shape):
-            raise CheckpointMismatchError(
-                f"the optimizer state in {path} is from another run: {key} has shape {list(value.shape)}, "
-                f"parameter {param.name} has {list(param.shape)}.")
-        renamed[param.name + key[len(owner):]] = value
-    if stray:
-        raise CheckpointMismatchError(
-            f"the optimizer state in {path} is from another run: keys {_listed(stray)} belong to no "
-            f"parameter of {meta.get('model_class')}.")
-    if "LR_Scheduler" in state:
-        renamed["LR_Scheduler"] = state["LR_Scheduler"]
-    if "master_weights" in state:
-        renamed["master_weights"] = {by_old_name[k].name: v for k, v in state["master_weights"].items()
-                                     if k in by_old_name}
+            raise CheckpointMismatchError(f"the optimizer state in {path} is from another run: {key} belongs to "
+                                          f"no parameter of {meta.get('model_class')}.")
+        renamed[by_old_name[owner].name + key[len(owner):]] = value
     return renamed
 
 
 def _read_meta(paths):
-    """The checked metadata of a checkpoint, None for a bare weights file."""
+    """The metadata of a checkpoint, None for a bare weights file."""
     if paths["meta"] is None:
         return None
     meta = read_json(paths["meta"], "checkpoint metadata")
@@ -445,10 +377,6 @@ def _read_meta(paths):
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise CheckpointError(f"{paths['meta']} has format_version {version!r}; this ecapaddle reads "
                               f"up to {FORMAT_VERSION}. Upgrade ecapaddle to load it.")
-    missing = [k for k in META_KEYS if k not in meta]
-    if missing:
-        raise CheckpointError(f"{paths['meta']} lacks the keys {missing}; it was not written by "
-                              f"ecapaddle.engine.save_checkpoint.")
     return meta
 
 

@@ -2,7 +2,6 @@
 
 Predictions come from Paddle; the counting (accuracy, confusion matrix) is done in NumPy.
 """
-import sys
 import time
 
 import numpy as np
@@ -11,16 +10,6 @@ import paddle.nn.functional as F
 from tqdm.auto import tqdm
 
 from ..utils import eval_mode
-
-
-def bars_wanted():
-    """Whether progress bars suit the output: on a terminal or in Jupyter, not in a log file or CI
-    (where every carriage-return update would become a line)."""
-    if sys.stderr is not None and sys.stderr.isatty():
-        return True
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
-    return shell is not None and "IPKernelApp" in shell.config
 
 
 def check_labels(labels, num_classes):
@@ -63,8 +52,8 @@ def evaluate(model, dataset, batch_size=256, num_classes=None, loss_fn=None, num
         batch_size: images per forward pass.
         num_classes: K for the confusion matrix; default the width of the model's output.
         loss_fn: a loss that averages over the batch; default plain cross entropy.
-        num_workers, amp, progress: DataLoader workers, float16 autocast (GPU), a tqdm bar (only
-            where `bars_wanted()`; nothing is printed otherwise).
+        num_workers, amp, progress: DataLoader workers, float16 autocast (GPU), a tqdm bar (shown on a
+            terminal or in Jupyter only, not in log files).
         keep_probs: also return "labels" [N], "preds" [N] and "probs" [N, K] (softmax) as NumPy arrays.
 
     Returns dict(loss, acc, per_class_acc [K], confusion [K][K] (rows true class), img_s, n).
@@ -91,7 +80,7 @@ def evaluate_logits(forward, dataset, batch_size=256, num_classes=None, loss_fn=
     labels, preds, probs, loss_sum = [], [], [], 0.0
     start = time.perf_counter()
     # a bar updated by hand, never wrapping the loader (see the note in train.py)
-    bar = tqdm(total=len(loader), desc=desc, leave=False, disable=not (progress and bars_wanted()))
+    bar = tqdm(total=len(loader), desc=desc, leave=False, disable=None if progress else True)
     try:
         for images, batch_labels in loader:
             logits = forward(images).astype("float32")

@@ -6,9 +6,8 @@ best and last checkpoints. Added here: each epoch's randomness (shuffle order, d
 augmentation, mixup) is derived from (seed, epoch), so a run resumed at an epoch boundary
 repeats the uninterrupted run exactly on CPU; crash-proof checkpoints; a history JSON; a clear
 error on a non-finite loss; Ctrl-C that leaves a resumable run; AMP on GPU (loss in float32,
-overflowing steps skipped by the loss scaler); no host synchronisation per step (losses are read
-every `log_every` batches); multi-process data parallel under `python -m paddle.distributed.launch`.
-Progress: tqdm bars on a terminal; plain lines without carriage returns in log files and CI.
+overflowing steps skipped by the loss scaler); multi-process data parallel under
+`python -m paddle.distributed.launch`. Progress: tqdm bars on a terminal or in Jupyter, and a line per epoch.
 """
 import dataclasses
 import functools
@@ -28,12 +27,11 @@ from ..losses import LabelSmoothingCrossEntropy
 from ..utils import count_parameters, on_gpu, seed_everything
 from .checkpoint import (atomic_write_bytes, checkpoint_exists, load_checkpoint, prepare_run_dir,
                          read_checkpoint_meta, save_checkpoint, write_json)
-from .evaluate import bars_wanted, check_labels, evaluate, per_class_accuracy
+from .evaluate import check_labels, evaluate
 from .history import environment_info, new_history, save_history
 
 # config fields that may change when a run is resumed (they do not change the numbers)
 RESUMABLE_CHANGES = ("progress", "num_workers")
-LINE_EVERY_LOGS = 10     # without a terminal, a progress line every 10 * log_every batches
 
 
 @dataclass
@@ -48,9 +46,7 @@ class TrainConfig:
         weight_decay: L2 coefficient given to `paddle.optimizer.Adam(weight_decay=...)`.
         label_smoothing: epsilon of the label-smoothing cross entropy.
         seed: base seed; epoch e uses seeds derived from (seed, e).
-        log_every: record the training loss every this many batches (notebook: 10). Losses stay
-            on the device in between, so a NaN/inf loss is detected up to log_every - 1 batches
-            late (always before the epoch's checkpoint is written).
+        log_every: record the training loss in the history every this many batches (notebook: 10).
         num_workers: DataLoader worker processes. Default 0, not the notebook's 4: on a CPU with
             few cores worker processes compete with the compute threads, and
             with 0 the augmentation runs in the main process under the per-epoch seeds, which is
@@ -62,7 +58,7 @@ class TrainConfig:
             only when mixup is on).
         amp: float16 autocast + loss scaling: False, True (needs a GPU) or "auto" (on iff a GPU is used).
         progress: one summary line per epoch (main process only), with tqdm bars when the output
-            is a terminal, else a plain line every 10 * log_every batches (step, loss, lr, img/s).
+            is a terminal or Jupyter (none in log files).
         eval_batch_size: batch size for validation; None uses batch_size.
     """
     epochs: int = 50
@@ -165,7 +161,6 @@ class _Run:
         self.config, self.out_dir = config, out_dir
         self.is_main = self.rank == 0
         self.show = config.progress and self.is_main
-        self.bars = self.show and bars_wanted()
         self.model = model
         self.net = paddle.DataParallel(model) if self.world > 1 else model
         self.val_set = val_set
@@ -197,7 +192,7 @@ class _Run:
         return os.path.join(self.out_dir, name)
 
     def say(self, text):
-        """Print a progress line (main process, progress on); above the bars on a terminal."""
+        """Print a line (main process, progress on); above the bars on a terminal."""
         if self.show:
             tqdm.write(text)
             sys.stdout.flush()
@@ -228,29 +223,23 @@ class _Run:
         save_history(self.history, self.path("history.json"))
 
     # ---- one epoch ----
-    def _forward_loss(self, images, labels, mixer, check):
-        """(logits, loss, labels_a, labels_b, lam); without mixup labels_b is labels_a and lam 1.
+    def _forward_loss(self, images, labels, rng):
+        """(logits, loss, labels_a, labels_b, lam); without mixup (rng None) labels_b is labels_a and lam 1.
 
-        The loss is computed in float32 from float32 logits, also under AMP. With `check` the
-        labels are compared with the model's outputs on the host (a synchronisation, so only for
-        the first batch of an epoch; Paddle's kernels reject out-of-range labels later on).
+        The loss is computed in float32 from float32 logits, also under AMP.
         """
-        if mixer is not None:
-            mix_batch, mixed_loss, rng = mixer
+        labels_a, labels_b, lam = labels, labels, 1.0
+        if rng is not None:
+            from ..data.mixup import mix_batch   # the engine needs ecapaddle.data only for mixup
             images, labels_a, labels_b, lam = mix_batch(images, labels, self.config.mixup_alpha,
                                                         self.config.mixup_mode, rng)
-        else:
-            labels_a, labels_b, lam = labels, labels, 1.0
         with paddle.amp.auto_cast(enable=self.amp):
             logits = self.net(images)
         if logits.dtype != paddle.float32:
             logits = logits.astype("float32")
-        if check:
-            check_labels(labels.numpy(), logits.shape[1])
-        if mixer is not None:
-            loss = mixed_loss(self.criterion, logits, labels_a, labels_b, lam)
-        else:
-            loss = self.criterion(logits, labels_a)
+        check_labels(labels.numpy(), logits.shape[1])
+        loss = lam * self.criterion(logits, labels_a) + (1 - lam) * self.criterion(logits, labels_b) \
+            if rng is not None else self.criterion(logits, labels_a)
         return logits, loss, labels_a, labels_b, lam
 
     def _optimizer_step(self, loss):
@@ -267,100 +256,57 @@ class _Run:
         self.scheduler.step()
         self.global_step += 1
 
-    def _global_losses(self, local):
-        """The losses of the whole (global) batches: the mean over processes of their local losses.
-
-        Under several processes this also makes them all see a NaN together and stop together
-        (a process stopping alone would leave the others waiting forever).
-        """
+    def _mean_over_processes(self, value):
+        """The mean of `value` over the processes: the loss of the whole (global) batch. It also makes them all
+        see a NaN together and stop together (a process stopping alone would leave the others waiting forever)."""
         if self.world == 1:
-            return local
-        total = paddle.to_tensor(local, dtype="float64")
+            return value
+        total = paddle.to_tensor([value], dtype="float64")
         dist.all_reduce(total)
-        return [value / self.world for value in total.numpy().tolist()]
-
-    def _mixer(self, epoch):
-        if self.config.mixup_alpha <= 0:
-            return None
-        from ..data.mixup import mix_batch, mixed_loss   # the engine needs ecapaddle.data only for mixup
-        return mix_batch, mixed_loss, np.random.default_rng(epoch_seed(self.config.seed, epoch, self.rank))
-
-    def _read_back(self, epoch, pending, sums):
-        """Read the pending batches' losses and correct counts from the device (one synchronisation),
-        add them to `sums`, record the logged steps; raise NonFiniteLossError on a NaN/inf loss."""
-        local = paddle.stack([p["loss"] for p in pending]).numpy().tolist()
-        counts = paddle.stack([c for p in pending for c in p["correct"]]).numpy().reshape(len(pending), 2)
-        for entry, local_loss, step_loss, (count_a, count_b) in zip(
-                pending, local, self._global_losses(local), counts.tolist()):
-            if not math.isfinite(step_loss):
-                raise NonFiniteLossError(epoch, entry["step"], step_loss, entry["lr"])
-            lam, n = entry["lam"], entry["n"]
-            sums["correct"] += lam * count_a + (1 - lam) * count_b
-            sums["loss"] += local_loss * n      # local sums, added over processes after the epoch
-            sums["seen"] += n
-            if entry["log"]:
-                self.history["steps"].append(
-                    {"step": entry["step"], "epoch": epoch, "loss": step_loss, "lr": entry["lr"]})
-        pending.clear()
+        return float(total) / self.world
 
     def train_epoch(self, epoch):
         """One pass over the training set; returns (mean loss, accuracy, images/s).
 
-        Losses and correct counts stay on the device and are read every `log_every` batches and
-        at the end of the epoch, not after every batch.
+        Each batch's loss is read from the device after its step; a NaN/inf loss raises NonFiniteLossError.
         """
         self.net.train()
-        mixer = self._mixer(epoch)
-        log_every = self.config.log_every
-        sums = {"loss": 0.0, "correct": 0.0, "seen": 0}
-        pending = []
+        mixup = self.config.mixup_alpha > 0
+        rng = np.random.default_rng(epoch_seed(self.config.seed, epoch, self.rank)) if mixup else None
+        loss_sum, correct, seen = 0.0, 0.0, 0
         start = time.perf_counter()
-        line = {"loss": 0.0, "seen": 0, "time": start}      # since the last plain progress line
         # a bar updated by hand: tqdm.auto given the loader itself would call iter() on it twice, and
         # the orphan Paddle iterator's prefetch thread would race for the sampler and the RNGs
         bar = tqdm(total=self.steps_per_epoch, desc=f"epoch {epoch}/{self.config.epochs}", leave=False,
-                   disable=not self.bars)
+                   disable=None if self.show else True)       # None: bars on a terminal or in Jupyter only
         for batch_index, (images, labels) in enumerate(self.loader):
             labels = labels.reshape([-1])
             lr = self.optimizer.get_lr()
-            logits, loss, labels_a, labels_b, lam = self._forward_loss(images, labels, mixer,
-                                                                       check=batch_index == 0)
+            logits, loss, labels_a, labels_b, lam = self._forward_loss(images, labels, rng)
             self._optimizer_step(loss)
+            local_loss = float(loss)
+            step_loss = self._mean_over_processes(local_loss)
+            if not math.isfinite(step_loss):
+                raise NonFiniteLossError(epoch, self.global_step, step_loss, lr)
             preds = logits.argmax(axis=1)
-            correct_a = (preds == labels_a).astype("int64").sum()
-            correct_b = correct_a if labels_b is labels_a else (preds == labels_b).astype("int64").sum()
-            pending.append({"step": self.global_step, "lr": lr, "lam": lam, "n": preds.shape[0],
-                            "loss": loss.detach(), "correct": (correct_a, correct_b),
-                            "log": batch_index % log_every == 0})
-            if (batch_index + 1) % log_every == 0 or batch_index + 1 == self.steps_per_epoch:
-                self._read_back(epoch, pending, sums)
-                last = self.history["steps"][-1] if self.history["steps"] else None
-                if last is not None and last["epoch"] == epoch:
-                    bar.set_postfix(loss=f"{last['loss']:.4f}", lr=f"{last['lr']:.2e}", refresh=False)
-                if self.show and not self.bars and (batch_index + 1) % (LINE_EVERY_LOGS * log_every) == 0:
-                    self._progress_line(epoch, batch_index + 1, lr, sums, line)
+            correct += lam * _hits(preds, labels_a) + (1 - lam) * _hits(preds, labels_b)
+            loss_sum += local_loss * preds.shape[0]     # local sums, added over processes after the epoch
+            seen += preds.shape[0]
+            if batch_index % self.config.log_every == 0:
+                self.history["steps"].append({"step": self.global_step, "epoch": epoch, "loss": step_loss, "lr": lr})
+                bar.set_postfix(loss=f"{step_loss:.4f}", lr=f"{lr:.2e}", refresh=False)
             bar.update()
         bar.close()
-        loss_sum, correct, seen = sums["loss"], sums["correct"], sums["seen"]
         if self.world > 1:
             totals = paddle.to_tensor([loss_sum, correct, seen], dtype="float64")
             dist.all_reduce(totals)
             loss_sum, correct, seen = totals.numpy().tolist()
         return loss_sum / seen, float(correct / seen), seen / (time.perf_counter() - start)
 
-    def _progress_line(self, epoch, batches, lr, sums, line):
-        """A plain progress line: mean loss (this process) and images/s (all processes) since the last one."""
-        now = time.perf_counter()
-        seen = sums["seen"] - line["seen"]
-        self.say(f"epoch {epoch}/{self.config.epochs} step {batches}/{self.steps_per_epoch} "
-                 f"(global {self.global_step}): loss {(sums['loss'] - line['loss']) / seen:.4f}, "
-                 f"lr {lr:.2e}, {seen * self.world / (now - line['time']):.0f} img/s")
-        line.update(loss=sums["loss"], seen=sums["seen"], time=now)
-
     def _evaluate(self, dataset, keep_probs=False):
         """The run's evaluator on `dataset`, with the run's batch size, loss, loader workers and progress bars."""
         return self.evaluate(self.model, dataset, batch_size=self.config.eval_batch_size or self.config.batch_size,
-                             loss_fn=self.criterion, num_workers=self.config.num_workers, progress=self.bars,
+                             loss_fn=self.criterion, num_workers=self.config.num_workers, progress=self.show,
                              keep_probs=keep_probs)
 
     def test(self, test_set):
@@ -392,35 +338,13 @@ class _Run:
         self.say(f"test ({result['n']} images): final weights acc {result['final']['acc']:.4f}"
                  + (f", best-on-validation weights (epoch {best['epoch']}) acc {best['acc']:.4f}" if best else ""))
 
-    def validate(self):
-        """Loss, accuracy, per-class accuracy, confusion, img/s and n of the whole validation set.
-
-        Computed by the run's evaluator (`train`'s `evaluator`).
-        With several processes each evaluates every world-th image and the loss sums, image counts and
-        confusion matrices are added over the processes, so every process gets the same numbers.
-        """
-        if self.world == 1 or len(self.val_set) < self.world:
-            return self._evaluate(self.val_set)
-        share = paddle.io.Subset(self.val_set, list(range(self.rank, len(self.val_set), self.world)))
-        local = self._evaluate(share)
-        confusion = np.asarray(local["confusion"], dtype="float64")
-        sums = paddle.to_tensor(np.concatenate([confusion.ravel(), [local["loss"] * local["n"], local["n"]]]))
-        dist.all_reduce(sums)
-        seconds = paddle.to_tensor([local["n"] / local["img_s"]], dtype="float64")
-        dist.all_reduce(seconds, op=dist.ReduceOp.MAX)              # the slowest process sets the pace
-        sums = sums.numpy()
-        confusion, loss_sum, n = sums[:-2].reshape(confusion.shape).round().astype(np.int64), sums[-2], int(sums[-1])
-        return {"loss": float(loss_sum / n), "acc": float(np.trace(confusion) / n),
-                "per_class_acc": per_class_accuracy(confusion), "confusion": confusion.tolist(),
-                "img_s": n / float(seconds.numpy()[0]), "n": n}
-
     def run_epoch(self, epoch):
         start = time.perf_counter()
         seed_everything(epoch_seed(self.config.seed, epoch, self.rank))
         self.sampler.set_epoch(epoch_seed(self.config.seed, epoch))   # same order in every process
         lr = self.optimizer.get_lr()
         train_loss, train_acc, train_img_s = self.train_epoch(epoch)
-        val = self.validate()
+        val = self._evaluate(self.val_set)     # every process the whole set: the same numbers in all
         record = {"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
                   "val_loss": val["loss"], "val_acc": val["acc"], "lr": lr,
                   "time_s": time.perf_counter() - start, "train_img_s": train_img_s,
@@ -437,6 +361,10 @@ class _Run:
                  f"train loss {train_loss:.4f} acc {train_acc:.4f} | "
                  f"val loss {val['loss']:.4f} acc {val['acc']:.4f} | {record['time_s']:.1f} s, "
                  f"train {train_img_s:.0f} img/s, val {val['img_s']:.0f} img/s")
+
+
+def _hits(preds, labels):
+    return int((preds == labels).astype("int64").sum())
 
 
 def _summary(result):
@@ -499,7 +427,7 @@ def train(model, train_set, val_set, config=None, out_dir=None, resume=False, ov
     the same weights and history as an uninterrupted one (tested with num_workers=0). Checkpoints
     are written at epoch ends only, so a resumed run repeats the interrupted epoch from its start.
     Under `python -m paddle.distributed.launch` every process runs this function; batches are split
-    across processes, only process 0 writes files and shows progress.
+    across processes, each validates on the whole val_set, only process 0 writes files and shows progress.
     """
     config = TrainConfig() if config is None else config
     if not isinstance(config, TrainConfig):
