@@ -16,7 +16,7 @@ except ModuleNotFoundError as error:
 
 from .data import (CIFAR10_CLASSES, DatasetError, DatasetNotFoundError, build_transforms,
                    describe_source, find_cifar10, is_synthetic, load_cifar10, make_synthetic_cifar10)
-from .engine import TrainConfig, evaluate, load_checkpoint, load_history, predict, train
+from .engine import TrainConfig, evaluate, load_checkpoint, load_history, train
 from .export import create_predictor, export_model, load_exported, predict_images
 from .layers import (CECA, ECA, ECANS, EMA, SE, SEGC, ConstantGate, SEVar1, SEVar2, SEVar3, UnitGateECA,
                      create_attention, eca_kernel_size, list_attentions)
@@ -37,7 +37,7 @@ __all__ = [
     "CIFAR10_CLASSES", "find_cifar10", "load_cifar10", "make_synthetic_cifar10", "build_transforms",
     "describe_source", "is_synthetic", "DatasetError", "DatasetNotFoundError",
     # training, evaluation, export
-    "TrainConfig", "train", "evaluate", "predict", "load_checkpoint", "load_history",
+    "TrainConfig", "train", "evaluate", "load_checkpoint", "load_history",
     "export_model", "load_exported", "create_predictor", "predict_images",
     # recipes, CPU threads
     "RECIPES", "Recipe", "get_recipe", "set_num_threads", "use_all_cores",

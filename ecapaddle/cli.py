@@ -148,25 +148,6 @@ def synthetic_sizes(recipe):
     return max(5000, (recipe.train_subset or 5000) + recipe.val_size), 1000
 
 
-def check_sizes(recipe, archive_name, n_train, n_test):
-    """UsageError when the recipe asks for more images than the archive holds, or a batch larger than the data."""
-    held_out = recipe.val_size if recipe.val_from == "train" else 0
-    if held_out >= n_train:
-        raise UsageError(f"{held_out:,} validation images held out (--val-subset) leave none of the {n_train:,} "
-                         f"training images of {archive_name} to train on; pass --val-subset {n_train // 5} or less")
-    left = n_train - held_out
-    if (recipe.train_subset or 0) > left:
-        after = f" left after holding out {held_out:,} for validation" if held_out else ""
-        raise UsageError(f"--train-subset {recipe.train_subset} asks for more than the {left:,} training images of "
-                         f"{archive_name}{after}; pass --train-subset {left} or less")
-    if recipe.val_from == "test" and (recipe.val_subset or 0) > n_test:
-        raise UsageError(f"--val-subset {recipe.val_subset} asks for more than the {n_test:,} test images of "
-                         f"{archive_name}; pass --val-subset {n_test} or less")
-    if recipe.batch_size > (recipe.train_subset or left):
-        raise UsageError(f"--batch-size {recipe.batch_size} is larger than the {recipe.train_subset or left:,} "
-                         f"training images; pass --batch-size {recipe.train_subset or left} or less")
-
-
 def output_dir(args, default):
     """--out after checking it may be used, or (without --out) the first free `default`, `default`2, ..."""
     from .utils import first_free_dir
@@ -186,34 +167,24 @@ def output_dir(args, default):
     return path
 
 
-def check_data(args, recipe):
-    """(archive or None, training images, test images): the data the run will use, checked against the recipe
-    before anything is written; None when a synthetic archive is to be generated (asked for, or none found)."""
-    from .data import validate_cifar10_archive
+def load_data(args, recipe, workdir):
+    """(train set, validation set, test set or None, data_info) of `recipe` (`ecapaddle.recipes.recipe_datasets`) on
+    --data or the archive `find_cifar10` finds, or on a synthetic archive written into `workdir` when one is asked
+    for or none is found. The loaders refuse subsets larger than the archive, so nothing is written before."""
+    from .data import make_synthetic_cifar10
+    from .data.archive_format import ARCHIVE_NAME
     from .data.synthetic import find_cifar10_or_none
+    from .recipes import recipe_datasets
 
     archive = None if recipe.synthetic else find_cifar10_or_none(args.data)
     if archive is None:
         n_train, n_test = synthetic_sizes(recipe)
-    else:
-        found = validate_cifar10_archive(archive)
-        n_train, n_test = found.n_train, found.n_test
-    check_sizes(recipe, Path(archive).name if archive else "the synthetic archive", n_train, n_test)
-    return archive, n_train, n_test
-
-
-def load_data(recipe, checked, workdir):
-    """(train set, validation set, test set or None, data_info) of `recipe` on the data `check_data` found,
-    generating the synthetic archive into `workdir` if one is needed (`ecapaddle.recipes.recipe_datasets`)."""
-    from .data import make_synthetic_cifar10
-    from .data.archive_format import ARCHIVE_NAME
-    from .recipes import recipe_datasets
-
-    archive, n_train, n_test = checked
-    if archive is None:
         archive = make_synthetic_cifar10(Path(workdir) / f"synthetic-{ARCHIVE_NAME}", n_train=n_train,
                                          n_test=n_test, seed=0)
     datasets = recipe_datasets(recipe, archive)
+    if recipe.batch_size > len(datasets[0]):
+        raise UsageError(f"--batch-size {recipe.batch_size} is larger than the {len(datasets[0]):,} training images; "
+                         f"pass --batch-size {len(datasets[0])} or less")
     print(f"data: {datasets[3]['source']}")
     return datasets
 
@@ -255,28 +226,25 @@ def format_duration(seconds):
         else f"{seconds:.0f} s"
 
 
-def dry_run(args, recipe, runs):
-    """Print the plan of `runs` [(model name, seed, folder)] with an estimated time; write nothing."""
-    print("dry run: nothing is trained or written")
-    checked = check_data(args, recipe)
-    with tempfile.TemporaryDirectory() as workdir:      # a synthetic archive, if needed, lives only here
-        train_set, val_set, _, _ = load_data(recipe, checked, workdir)
-        print(recipe.describe())
-        if args.mixup:
-            print(f"  mixup alpha {args.mixup:g}")
-        print(f"images per epoch: {len(train_set):,} training, {len(val_set):,} validation")
-        steps = len(train_set) // recipe.batch_size * recipe.epochs
-        print(f"steps: {len(train_set) // recipe.batch_size:,} per epoch x {recipe.epochs} epochs = {steps:,} per run")
-        print(f"runs ({len(runs)}):")
-        for name, seed, folder in runs:
-            print(f"  {name}, seed {seed} -> {folder}")
-        total = 0.0
-        for name in dict.fromkeys(name for name, _, _ in runs):
-            per_step = time_steps(name, train_set, val_set, recipe)
-            total += per_step * steps * sum(run[0] == name for run in runs)
-            print(f"estimated time of {name}: {per_step:.2f} s per step (data loading included; the second of two "
-                  f"training epochs of {DRY_RUN_STEPS} steps, CPU threads: {args.cpu_threads}) "
-                  f"-> {format_duration(per_step * steps)} per run")
+def dry_run(args, recipe, datasets, runs):
+    """Print the plan of `runs` [(model name, seed, folder)] on `datasets` with an estimated time; write nothing."""
+    train_set, val_set = datasets[:2]
+    print("dry run: nothing is trained or written\n" + recipe.describe())
+    if args.mixup:
+        print(f"  mixup alpha {args.mixup:g}")
+    print(f"images per epoch: {len(train_set):,} training, {len(val_set):,} validation")
+    steps = len(train_set) // recipe.batch_size * recipe.epochs
+    print(f"steps: {len(train_set) // recipe.batch_size:,} per epoch x {recipe.epochs} epochs = {steps:,} per run")
+    print(f"runs ({len(runs)}):")
+    for name, seed, folder in runs:
+        print(f"  {name}, seed {seed} -> {folder}")
+    total = 0.0
+    for name in dict.fromkeys(name for name, _, _ in runs):
+        per_step = time_steps(name, train_set, val_set, recipe)
+        total += per_step * steps * sum(run[0] == name for run in runs)
+        print(f"estimated time of {name}: {per_step:.2f} s per step (data loading included; the second of two "
+              f"training epochs of {DRY_RUN_STEPS} steps, CPU threads: {args.cpu_threads}) "
+              f"-> {format_duration(per_step * steps)} per run")
     print(f"estimated time in all: {format_duration(total)} for {len(runs)} run(s), validation passes not included")
 
 
@@ -289,16 +257,17 @@ def train_runs(args, default, runs, finish):
 
     recipe = resolve_recipe(args)
     out = output_dir(args, default)
+    with tempfile.TemporaryDirectory() as workdir:      # a synthetic archive is needed only while loading
+        datasets = load_data(args, recipe, workdir)
     if args.dry_run:
-        return dry_run(args, recipe, [(name, seed, out / folder) for name, seed, folder in runs])
-    checked = check_data(args, recipe)
+        return dry_run(args, recipe, datasets, [(name, seed, out / folder) for name, seed, folder in runs])
     # claim a fresh folder again: another run may have taken the one chosen above meanwhile
     out = args.run_dir = first_free_dir(default, create=True) if args.out is None else out
     out.mkdir(parents=True, exist_ok=True)
     procs = available_cores() if args.procs == "auto" else args.procs
     if needs_launch(procs):
+        del datasets        # the workers load their own
         return launch_workers(args.argv, procs, out, recipe.batch_size)
-    datasets = load_data(recipe, checked, out)
     finish([run_one(name, args, recipe, seed, datasets, out / folder) for name, seed, folder in runs], recipe, out)
 
 

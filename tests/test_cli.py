@@ -115,16 +115,15 @@ def test_bad_command_lines_exit_2_with_one_line(argv, message, capsys):
     assert error_line(capsys).startswith("error: " + message)
 
 
-def test_data_that_does_not_fit_the_recipe_is_a_usage_error(archive, tmp_path, capsys):
+def test_data_that_does_not_fit_the_recipe_is_refused_before_anything_is_written(archive, tmp_path, capsys):
     common = ONE_THREAD + ["train", "--recipe", "full", "--data", str(archive), "--out", str(tmp_path / "run")]
-    assert main(common + ["--train-subset", "60000"]) == 2
-    assert error_line(capsys) == ("error: --train-subset 60000 asks for more than the 200 training images of "
-                                  "tiny.tar.gz; pass --train-subset 200 or less")
+    assert main(common + ["--train-subset", "60000"]) == 1
+    assert error_line(capsys).startswith("error: subset=60000 asks for more images than the 200 of the train split")
     assert main(common + ["--batch-size", "500"]) == 2
     assert error_line(capsys) == ("error: --batch-size 500 is larger than the 200 training images; "
                                   "pass --batch-size 200 or less")
-    assert main(common[:3] + ["--recipe", "cpu"] + common[5:]) == 2       # its 5,000 held-out images are too many
-    assert "5,000 validation images held out (--val-subset) leave none of the 200" in error_line(capsys)
+    assert main(common[:3] + ["--recipe", "cpu"] + common[5:]) == 1       # its 5,000 held-out images are too many
+    assert "val_size=5000 asks for more images than the 200 of the training split" in error_line(capsys)
     assert not (tmp_path / "run").exists()
 
 

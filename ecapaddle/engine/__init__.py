@@ -1,11 +1,11 @@
 """Training engine: the notebook's training loop, evaluation, checkpoints and the history record."""
 from .checkpoint import (CheckpointError, CheckpointMismatchError, RunExistsError, checkpoint_exists,
                          load_checkpoint, read_checkpoint_meta, save_checkpoint)
-from .evaluate import confusion_matrix, evaluate, per_class_accuracy, predict
+from .evaluate import confusion_matrix, evaluate, per_class_accuracy
 from .history import HistoryError, load_history, save_history, validate_history
 from .train import NonFiniteLossError, TrainConfig, TrainingInterrupted, train
 
-__all__ = ["TrainConfig", "train", "NonFiniteLossError", "TrainingInterrupted", "evaluate", "predict", "confusion_matrix",
+__all__ = ["TrainConfig", "train", "NonFiniteLossError", "TrainingInterrupted", "evaluate", "confusion_matrix",
            "per_class_accuracy", "load_checkpoint", "save_checkpoint", "read_checkpoint_meta",
            "checkpoint_exists", "CheckpointError",
            "CheckpointMismatchError", "RunExistsError", "load_history", "save_history", "validate_history",

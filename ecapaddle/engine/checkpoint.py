@@ -112,11 +112,6 @@ def read_json(path, what="file", error=None):
 
 # ---- run directories ----------------------------------------------------------------------------
 
-def existing_run_files(out_dir):
-    """The files of a training run that are present in `out_dir` (empty list if none)."""
-    return [name for name in RUN_FILES if os.path.exists(os.path.join(out_dir, name))]
-
-
 def prepare_run_dir(out_dir, resume=False, overwrite=False):
     """Create `out_dir` if needed and refuse to mix a new run into an old one.
 
@@ -125,7 +120,7 @@ def prepare_run_dir(out_dir, resume=False, overwrite=False):
     old run's, which are then deleted). Other files are ignored.
     """
     os.makedirs(out_dir, exist_ok=True)
-    found = existing_run_files(out_dir)
+    found = [name for name in RUN_FILES if os.path.exists(os.path.join(out_dir, name))]
     if found and not (resume or overwrite):
         raise RunExistsError(
             f"{out_dir} already holds a training run ({', '.join(found)}). Pass resume=True to continue "

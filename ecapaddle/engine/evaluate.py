@@ -106,20 +106,3 @@ def evaluate_logits(forward, dataset, batch_size=256, num_classes=None, loss_fn=
             "confusion": confusion.tolist(),
             "img_s": labels.size / elapsed,
             "n": int(labels.size)}
-
-
-def predict(model, dataset, indices):
-    """Predictions for the items `indices` of `dataset` (e.g. 18 images for a prediction grid).
-
-    Returns NumPy arrays (images [M, 3, H, W] as stored in the dataset, labels [M], preds [M],
-    probs [M, K] softmax probabilities). The model's train/eval mode is restored afterwards.
-    """
-    indices = [int(i) for i in indices]
-    if not indices:
-        raise ValueError("predict needs at least one index")
-    items = [dataset[i] for i in indices]
-    images = np.stack([np.asarray(image, dtype="float32") for image, _ in items])
-    labels = np.array([int(np.asarray(label).reshape(-1)[0]) for _, label in items], dtype="int64")
-    with eval_mode(model), paddle.no_grad():
-        probs = F.softmax(model(paddle.to_tensor(images)).astype("float32"), axis=1).numpy()
-    return images, labels, probs.argmax(axis=1), probs

@@ -44,10 +44,6 @@ class HistoryError(ValueError):
     """A history record does not follow the schema."""
 
 
-def _cpu_model():
-    return cpuinfo_field("model name") or platform.processor() or None
-
-
 def environment_info(world_size=1):
     """Where a run happened: versions, device, CPU and the runtime settings that change its speed."""
     device = paddle.get_device()
@@ -55,7 +51,7 @@ def environment_info(world_size=1):
         "paddle": paddle.__version__,
         "device": device,
         "gpu": paddle.device.cuda.get_device_name() if device.startswith("gpu") else None,
-        "cpu_model": _cpu_model(),
+        "cpu_model": cpuinfo_field("model name") or platform.processor() or None,
         "cpu_count": available_cores(),
         "threads": num_threads(),
         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
