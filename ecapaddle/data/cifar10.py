@@ -190,7 +190,8 @@ def _content(name, data):
     folder, base = os.path.split(name)
     if folder == ARCHIVE_ROOT and base == META:
         meta = pickle.loads(data, encoding="bytes")
-        return {"classes": tuple(c.decode() for c in meta[b"label_names"]), "synthetic": bool(meta.get(SYNTHETIC_MARKER))}
+        return {"classes": tuple(c.decode() for c in meta[b"label_names"]),
+                "synthetic": bool(meta.get(SYNTHETIC_MARKER))}
     if folder == ARCHIVE_ROOT and base in TRAIN_BATCHES + (TEST_BATCH,):
         return len(pickle.loads(data, encoding="bytes")[b"data"])
     return data

@@ -74,11 +74,6 @@ def _batch(label, images, labels, prefix):
                        b"filenames": [f"{prefix}_{i:05d}.png".encode() for i in range(len(labels))]}, protocol=2)
 
 
-def _balanced_labels(n, rng):
-    """n labels with every class as equally often as possible, in random order."""
-    return rng.permutation(np.arange(n) % len(CIFAR10_CLASSES))
-
-
 def make_synthetic_cifar10(path, n_train=500, n_test=100, seed=0):
     """Write a synthetic `cifar-10-python.tar.gz` to `path`; return `path` as a str.
 
@@ -98,7 +93,8 @@ def make_synthetic_cifar10(path, n_train=500, n_test=100, seed=0):
     if os.path.isdir(path):
         path = os.path.join(path, ARCHIVE_NAME)
     rng = np.random.default_rng(seed)
-    train_labels, test_labels = _balanced_labels(int(n_train), rng), _balanced_labels(int(n_test), rng)
+    # every class as often as possible, in random order
+    train_labels, test_labels = (rng.permutation(np.arange(n) % len(CIFAR10_CLASSES)) for n in (n_train, n_test))
     train_images, test_images = synthetic_images(train_labels, rng), synthetic_images(test_labels, rng)
 
     files = {}
