@@ -263,7 +263,7 @@ class _Run:
             return value
         total = paddle.to_tensor([value], dtype="float64")
         dist.all_reduce(total)
-        return float(total) / self.world
+        return total.item() / self.world
 
     def train_epoch(self, epoch):
         """One pass over the training set; returns (mean loss, accuracy, images/s).
