@@ -23,6 +23,7 @@ import paddle
 import paddle.distributed as dist
 from tqdm.auto import tqdm
 
+from ..data.mixup import MIX_MODES, mix_batch, mixed_loss
 from ..losses import LabelSmoothingCrossEntropy
 from ..utils import count_parameters, on_gpu, seed_everything
 from .checkpoint import (atomic_write_bytes, checkpoint_exists, load_checkpoint, prepare_run_dir,
@@ -95,10 +96,8 @@ class TrainConfig:
             raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing!r}")
         if not (isinstance(self.mixup_alpha, (int, float)) and 0 <= self.mixup_alpha < math.inf):
             raise ValueError(f"mixup_alpha must be a finite number >= 0 (0 = off), got {self.mixup_alpha!r}")
-        if self.mixup_alpha > 0:
-            from ..data.mixup import MIX_MODES   # the engine needs ecapaddle.data only for mixup
-            if self.mixup_mode not in MIX_MODES:
-                raise ValueError(f"mixup_mode must be one of {MIX_MODES}, got {self.mixup_mode!r}")
+        if self.mixup_alpha > 0 and self.mixup_mode not in MIX_MODES:
+            raise ValueError(f"mixup_mode must be one of {MIX_MODES}, got {self.mixup_mode!r}")
         if not (self.amp is True or self.amp is False or self.amp == "auto"):
             raise ValueError(f"amp must be False, True or 'auto', got {self.amp!r}")
 
@@ -230,7 +229,6 @@ class _Run:
         """
         labels_a, labels_b, lam = labels, labels, 1.0
         if rng is not None:
-            from ..data.mixup import mix_batch   # the engine needs ecapaddle.data only for mixup
             images, labels_a, labels_b, lam = mix_batch(images, labels, self.config.mixup_alpha,
                                                         self.config.mixup_mode, rng)
         with paddle.amp.auto_cast(enable=self.amp):
@@ -238,8 +236,10 @@ class _Run:
         if logits.dtype != paddle.float32:
             logits = logits.astype("float32")
         check_labels(labels.numpy(), logits.shape[1])
-        loss = lam * self.criterion(logits, labels_a) + (1 - lam) * self.criterion(logits, labels_b) \
-            if rng is not None else self.criterion(logits, labels_a)
+        if rng is not None:
+            loss = mixed_loss(self.criterion, logits, labels_a, labels_b, lam)
+        else:
+            loss = self.criterion(logits, labels_a)
         return logits, loss, labels_a, labels_b, lam
 
     def _optimizer_step(self, loss):
