@@ -21,6 +21,35 @@
 # 数据集 152754）；数据集的图像与类别分布；原课程的数据增强流程；以及原课程中的 PaddleX `MixupImage`
 # 为什么实际上没有起作用，真正的 mixup / CutMix 应该怎样做。最后有带自动检查的练习。
 #
+# ## Terms used in this course · 术语表
+#
+# The Chinese text of every notebook uses these words for these terms (the same table is in `README_cn.md`).
+# 各节中文部分统一使用下表中的译名（`README_cn.md` 中有同一张表）。
+#
+# | English | 中文 | in this course · 本课程中的含义 |
+# |---|---|---|
+# | epoch | 轮 | one pass over the training images · 遍历一次全部训练图像，如"训练 8 轮" |
+# | batch | 批次 | the images of one optimizer step · 一次优化步使用的图像 |
+# | training set | 训练集 | the images the weights are fitted on · 用于拟合权重的图像 |
+# | validation set | 验证集 | images held out to watch training and choose settings · 用于观察训练和选择设置的图像 |
+# | test set | 测试集 | images used once, at the end · 只在最后使用一次的图像 |
+# | channel | 通道 | one feature map of a layer's output [N, C, H, W] · 输出中的一个特征图 |
+# | gate | 门控 | the weight in (0, 1) that attention multiplies a channel by · 注意力乘到每个通道上的 (0, 1) 权重 |
+# | attention | 注意力 | gates computed from the input itself · 由输入本身计算出的门控 |
+# | kernel size k | 卷积核大小 k | how many neighbouring channels ECA's 1-D convolution sees · ECA 一维卷积覆盖的相邻通道数 |
+# | parameter | 参数 | a trained weight · 需要训练的权重 |
+# | seed | 随机种子 | fixes the initial weights, the data order and the augmentation · 决定初始权重、数据顺序和数据增强 |
+# | confidence interval | 置信区间 | the range of a mean that the spread between seeds allows · 由种子间波动给出的均值范围 |
+# | paired difference | 配对差值 | model B minus model A with the same seed · 同一随机种子下两个模型之差 |
+# | chance level | 随机水平 | the accuracy of guessing, 1/10 for 10 classes · 随机猜测的准确率（10 类时为 1/10） |
+# | augmentation | 数据增强 | random changes of the training images · 对训练图像的随机变换 |
+# | label smoothing | 标签平滑 | a target that keeps a little weight on every class · 给每个类别都留少量概率的目标分布 |
+# | ablation | 消融实验 | changing one part of a design to see what it contributes · 每次只改设计的一处，看它的作用 |
+# | synthetic data | 合成数据 | quick mode's generated images, not CIFAR-10 · quick 模式生成的图像，不是 CIFAR-10 |
+# | recipe | 训练配方 | data, budget and optimizer settings of a run · 一次训练的数据、预算和优化器设置 |
+# | channel / image / class spread | 通道间 / 图像间 / 类别间离散度 | how much gates differ between channels, images, classes (notebook 03) · 门控在通道、图像、类别之间的差异（第 03 节） |
+# | class share | 类别解释比例 | the part of the gates' variation the class explains (notebook 03) · 门控变化中能由类别解释的部分（第 03 节） |
+#
 # ## 1. Three modes · 三种模式
 #
 # Every notebook starts with one line, `MODE = ...`, that you may edit:
@@ -35,6 +64,10 @@
 # editing notebooks.) Training notebooks always train live, in every mode, into a fresh run folder in a
 # temporary work directory (set `ECAPADDLE_WORK_DIR` to keep the runs somewhere of your choosing); the
 # results committed to the repository are only read.
+#
+# 每个笔记本开头的 `MODE` 一行决定训练配方：`quick` 用合成数据（不是 CIFAR-10），几秒钟跑完，测试也用它；`cpu`
+# 用真实 CIFAR-10 的一部分训练 8 轮，适合笔记本电脑；`full` 即原课程配方（5 万张训练图像、50 轮），适合 GPU。
+# 每种模式都在临时工作目录中现场训练，仓库中已提交的结果只读。
 #
 # ## 2. Run in Baidu AI Studio · 在百度 AI Studio 上运行
 #
@@ -86,6 +119,7 @@ import paddle
 # On a CPU, Paddle computes on one core unless told otherwise; `course.setup` calls
 # `ecapaddle.runtime.use_all_cores()` (set `ECAPADDLE_THREADS` to choose another count). Importing
 # `ecapaddle` changes no setting by itself. On a GPU, Paddle uses the GPU automatically.
+# 在 CPU 上，`course.setup` 让 Paddle 使用全部核心；在 GPU 上 Paddle 自动使用 GPU。
 #
 # ## 3. Where CIFAR-10 comes from · CIFAR-10 从哪里来
 #
@@ -99,7 +133,9 @@ import paddle
 # 3. the AI Studio mount `data/data152754/cifar-10-python.tar.gz` (under the working directory, then `/home/aistudio`);
 # 4. Paddle's download cache (`~/.cache/paddle/dataset/cifar/`), where `Cifar10(download=True)` puts it.
 #
-# A path given explicitly (1 or 2) that does not exist is an error, never a silent fall-through:
+# A path given explicitly (1 or 2) that does not exist is an error, never a silent fall-through.
+# 查找顺序：显式路径、环境变量 `ECAPADDLE_CIFAR10`、AI Studio 挂载的数据集、Paddle 的下载缓存；显式给出但不存在的
+# 路径会直接报错，而不会悄悄换成别的数据：
 
 # %%
 from ecapaddle.data import DatasetNotFoundError, find_cifar10
@@ -114,6 +150,7 @@ except DatasetNotFoundError as err:
 # colours and stripe patterns: a stand-in for tests, *not* CIFAR-10). `cpu` and `full` mode need the real
 # archive; when it is missing this notebook says so and falls back to the synthetic one (the training
 # notebooks stop instead). `describe_source` always says which kind of data is used.
+# quick 模式使用合成数据（按类别着色的条纹图案，不是 CIFAR-10）；`describe_source` 总会说明用的是哪种数据。
 
 # %%
 from ecapaddle.data import CIFAR10_CLASSES, DatasetNotFoundError, load_cifar10
@@ -161,6 +198,7 @@ plt.show()
 # %% [markdown]
 # CIFAR-10 is perfectly balanced (5,000 training and 1,000 test images per class), so plain accuracy is a
 # fair summary, and a stratified subset (`load_cifar10(..., subset=n)`) keeps the balance.
+# CIFAR-10 的训练集和测试集中各类别图像数相同，所以准确率是公平的指标；分层抽样的子集保持这一平衡。
 #
 # ## 5. The augmentation pipeline · 数据增强流程
 #
@@ -175,6 +213,8 @@ plt.show()
 #
 # The test pipeline of both is Resize(128) → ToTensor → Normalize. Below: one image through the test
 # pipeline, then seven random draws of each training pipeline.
+# 模型输入为 128 × 128，所以 32 × 32 的图像都要放大。`"notebook"` 是原课程的数据增强，`"fast"` 更便宜，适合 CPU；
+# 两者的测试流程都是 Resize(128) → ToTensor → Normalize。
 
 # %%
 from ecapaddle import seed_everything
@@ -224,6 +264,8 @@ print("=> MixupImage returned it unchanged: the published results were obtained 
 # images, both label sets and λ; the loss is then λ·L(y_a) + (1 − λ)·L(y_b) (`mixed_loss`). It also does
 # CutMix (a pasted rectangle instead of a blend). Training uses it with `TrainConfig(mixup_alpha=...)`;
 # it is off by default, as it effectively was in the original.
+# mixup 需要两张图像，所以应当在数据加载之后、对整个批次进行：`mix_batch` 从 Beta(α, α) 抽取 λ，把批次中的每张图像
+# 与随机配对的另一张混合，损失为 λ·L(y_a) + (1 − λ)·L(y_b)；它也支持 CutMix（粘贴一个矩形区域）。默认关闭。
 
 # %%
 from ecapaddle.data.mixup import mix_batch
@@ -251,13 +293,17 @@ plt.show()
 # %% [markdown]
 # ## 7. Exercises · 练习
 #
-# Replace each `...` with your answer, then run the check cell below it. A check asserts: a wrong answer stops
-# with an `AssertionError`. Solutions: `notebooks/solutions.md`.
+# Replace each `...` with your answer (a number, a pair or code), then run the check cell below it. A check
+# asserts: a wrong answer stops with an `AssertionError`. Solutions: `notebooks/solutions.md`.
 #
-# **Exercise 1.** CIFAR-10's training split has 5,000 images of each class. A class-stratified subset of
-# 1,005 of them (`load_cifar10("train", subset=1005)`): how many images do the largest and the smallest class
-# get? Answer as a pair `(largest, smallest)`. The check draws the subset with the package's
+# **练习说明：** 把每个 `...` 换成你的答案（数字、数对或代码），再运行下面的检查单元；答错会抛出 `AssertionError`。
+# 答案见 `notebooks/solutions.md`。
+#
+# **Exercise 1 (predict, then run).** CIFAR-10's training set has 5,000 images of each class. A class-stratified
+# subset of 1,005 of them (`load_cifar10("train", subset=1005)`): how many images do the largest and the smallest
+# class get? Answer as a pair `(largest, smallest)`. The check draws the subset with the package's
 # `stratified_indices` on labels of that composition.
+# **练习 1（先预测再运行）：** 从每类 5,000 张的训练集中分层抽取 1,005 张，最多和最少的类别各有多少张？
 
 # %%
 subset_counts = ...   # your answer: (largest, smallest)
@@ -265,14 +311,16 @@ subset_counts = ...   # your answer: (largest, smallest)
 # %%
 from ecapaddle.data.cifar10 import stratified_indices
 
-cifar10_labels = np.repeat(np.arange(10), 5000)          # the training split's composition
+cifar10_labels = np.repeat(np.arange(10), 5000)          # the training set's composition
 counts = np.bincount(cifar10_labels[stratified_indices(cifar10_labels, 1005, seed=0)], minlength=10)
 course.check(subset_counts, (int(counts.max()), int(counts.min())), "Exercise 1: class sizes of a 1,005-image subset")
 
 # %% [markdown]
-# **Exercise 2.** The test pipeline ends with `Normalize` by the ImageNet mean (0.485, 0.456, 0.406) and standard
-# deviation (0.229, 0.224, 0.225) after `ToTensor` scales pixels to [0, 1]. What value does a pure black pixel
-# take in the **red** channel (4 significant digits)? The check sends a black image through the pipeline.
+# **Exercise 2 (predict, then run).** The test pipeline ends with `Normalize` by the ImageNet mean (0.485, 0.456,
+# 0.406) and standard deviation (0.229, 0.224, 0.225), after `ToTensor` has scaled the pixels to [0, 1]. What
+# value does a pure black pixel take in the **red** channel (4 significant digits)? The check sends a black image
+# through the pipeline. (Is the value of a white pixel further from 0, or closer?)
+# **练习 2（先预测再运行）：** 经过 `ToTensor` 和 `Normalize` 之后，纯黑像素在红色通道上的值是多少？
 
 # %%
 black_red = ...   # your answer: a float
@@ -284,16 +332,27 @@ black = test_transform(Image.new("RGB", (32, 32), (0, 0, 0)))
 course.check(black_red, float(black[0, 0, 0]), "Exercise 2: a black pixel's red value after Normalize")
 
 # %% [markdown]
-# **Exercise 3.** The `cpu` recipe trains on 10,000 images with batch 128 and drops the last incomplete batch.
-# How many training images does one epoch leave out? The check asks Paddle's batch sampler.
+# **Exercise 3 (write an augmentation).** Write mixup yourself, with Paddle operations only: `my_mixup(images, lam,
+# partner)` takes a batch `images` [N, 3, H, W], the weight `lam` and the index `partner` [N] of the image each
+# one is mixed with, and returns λ · x_i + (1 − λ) · x_partner(i). The check lets `mix_batch` draw λ and the
+# pairing for section 6's batch (with labels 0 … N − 1, its second label set *is* the pairing), gives them to your
+# function and counts the elements of your batch that equal `mix_batch`'s.
+# **练习 3（写一个数据增强）：** 只用 Paddle 运算自己写出 mixup：给定 λ 和配对下标，返回混合后的批次，并与
+# `mix_batch` 的结果逐元素比较。
 
 # %%
-left_out = ...   # your answer: an int
+def my_mixup(images, lam, partner):
+    """Mixup of a batch: images [N, 3, H, W], lam a float, partner [N] int64 -> the mixed batch [N, 3, H, W]."""
+    return ...   # your code
+
 
 # %%
-cpu = RECIPES["cpu"]
-sampler = paddle.io.BatchSampler(dataset=list(range(cpu.train_subset)), batch_size=cpu.batch_size, drop_last=True)
-course.check(left_out, cpu.train_subset - len(sampler) * cpu.batch_size, "Exercise 3: images left out per epoch")
+mixed, _, partner, lam = mix_batch(images, paddle.arange(len(images)), 1.0, "mixup", np.random.default_rng(1))
+expected = mixed.numpy()
+yours = my_mixup(images, lam, partner)
+equal = ... if yours is ... else int(np.isclose(yours.numpy(), expected, rtol=1e-5, atol=1e-6).sum())
+course.check(equal, expected.size, f"Exercise 3: elements of your mixed batch equal to mix_batch's (of {expected.size})",
+             tolerance=0)
 
 # %% [markdown]
 # ## Summary · 本节小结
@@ -304,12 +363,14 @@ course.check(left_out, cpu.train_subset - len(sampler) * cpu.batch_size, "Exerci
 #   Paddle's cache) and never silently replaces a path you gave; quick mode uses a labelled synthetic archive.
 # - CIFAR-10 is balanced, so accuracy is a fair summary; stratified subsets keep the balance.
 # - The original's `MixupImage` returned single images unchanged: its results were obtained without mixup.
-#   Real mixup acts on a batch (`mix_batch`, `TrainConfig(mixup_alpha=...)`).
+#   Real mixup acts on a batch (`mix_batch`, `TrainConfig(mixup_alpha=...)`); exercise 3 writes it.
+# - The glossary at the top fixes the Chinese terms of the course (轮, 验证集, 门控, 通道, 随机种子, ...).
 #
 # **本节小结：** 一行 `MODE = "quick" | "cpu" | "full"` 选择训练配方，`full` 即原课程配方，适合 GPU。在 AI Studio 上：
 # 添加数据集 152754，用 `pip install -e . --no-deps` 安装（保留 `paddlepaddle-gpu`），把 `MODE` 改为 `"full"`。
 # CIFAR-10 各类别样本数相同，分层抽样保持这一平衡。原课程使用的 `MixupImage` 对单张图像不起作用，
-# 因此其结果实际上没有使用 mixup；真正的 mixup 作用于一个 batch。
+# 因此其结果实际上没有使用 mixup；真正的 mixup 作用于一个批次，练习 3 中你自己写了它。
+# 开头的术语表统一了本课程的中文译名（轮、验证集、门控、通道、随机种子等）。
 #
 # **Next · 下一节:** notebook 01 explains ECA itself.
 

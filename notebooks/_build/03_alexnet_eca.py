@@ -48,6 +48,7 @@ QUICK = setup.quick
 # non-linearity": the gate sees the signed pre-activations, whose channel means can be positive or
 # negative, and scales them before ReLU cuts the negative part. (Notebook 05 measures the alternative,
 # after ReLU.) The kernel sizes are the notebook's (3, 3, 5, 5, 3), not the adaptive rule's.
+# AlexNet 没有 BatchNorm，所以 ECA 放在卷积之后、ReLU 之前：门控看到的是有正有负的卷积输出。
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -71,7 +72,8 @@ print(f"\nAlexNet {base:,d} -> AlexNet-ECA {count_parameters(model):,d} paramete
 # **before the addition** of the shortcut. The gate then rescales only what the block adds, and the
 # identity path stays untouched, so a block can still pass its input through (the same spot as SE).
 # `ecapaddle.models.add_attention` finds these places in `paddle.vision.models` networks; here is one
-# block of a ResNet-18 before and after (its `bn2` becomes `Sequential(bn2, ECA)`):
+# block of a ResNet-18 before and after (its `bn2` becomes `Sequential(bn2, ECA)`).
+# 在 ResNet 中，ECA 放在残差分支最后一个 BatchNorm 之后、与捷径相加之前，只缩放残差分支：
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -87,6 +89,8 @@ print(f"{len(resnet._ecapaddle_attention)} ECA layers, first: {resnet._ecapaddle
 
 # %% [markdown]
 # ## 3. A live run · 现场训练
+#
+# 按所选模式的训练配方从头训练一次 AlexNet-ECA（一个随机种子）；多个种子的比较见第 04 节。
 #
 # The recipe of the chosen mode (printed at the top), trained from scratch into a fresh run folder in the
 # temporary work directory. With `cpu` the validation images are held out of the training split and the
@@ -115,6 +119,7 @@ plt.show()
 # sigmoid(conv(pool(x))) of every channel over a batch of validation images (right), with the weights of
 # the run above (its last epoch). A flat gate would mean "every channel weighted alike"; the spread over
 # channels shows how strongly a stage reweights its channels *on average*.
+# 左图为每一级学到的卷积核（k 个权重，所有通道共享），右图为每个通道在一批验证集图像上的平均门控。
 
 # %%
 from ecapaddle.plots import eca_attention_weights, plot_eca_weights
@@ -136,14 +141,19 @@ for name, kernel, gate in eca_attention_weights(model, images):
 # the layer is doing input-dependent attention. `ecapaddle.gates.gate_statistics` records the gate of every
 # channel for every image and summarises each stage:
 #
-# - **channel spread**: std over channels of the mean gate — the fixed, average reweighting;
-# - **image spread**: std over images of a channel's gate, averaged over channels — how much the gates move;
-# - **class spread**: std over classes of the per-class mean gates — how different the class profiles are;
-# - **class share**: the part of the image-to-image variance that the class explains (eta squared). Even
-#   random gates get about (classes − 1) / (images − 1), the *floor* in brackets.
+# - **channel spread** (通道间离散度): std over channels of the mean gate — the fixed, average reweighting;
+# - **image spread** (图像间离散度): std over images of a channel's gate, averaged over channels — how much the
+#   gates move;
+# - **class spread** (类别间离散度): std over classes of the per-class mean gates — how different the class
+#   profiles are;
+# - **class share** (类别解释比例): the part of the image-to-image variance that the class explains (eta squared).
+#   Even random gates get about (classes − 1) / (images − 1), the *floor* in brackets.
+#
+# ECA 为每张图像重新计算门控。如果门控几乎不随图像变化，这一层只是固定的通道缩放；如果门控随图像、并且随类别变化，
+# 它才是依赖输入的注意力。上面四个量分别衡量这几种情况；类别解释比例要和它的随机下限（括号中）比较。
 #
 # The same statistics of the untrained network (same seed, before training) are the reference: what the
-# gates do before learning anything.
+# gates do before learning anything. 未训练网络（同一随机种子）的同样统计量作为参照。
 
 # %%
 from ecapaddle.data import CIFAR10_CLASSES
@@ -185,6 +195,8 @@ plt.show()
 # by all classes, later ones object parts, so one may *expect* the class dependence to grow with depth — the
 # cell below reads what your run shows. In quick mode (synthetic images, two epochs) the network has barely
 # learned: expect values close to the untrained ones.
+# 热图的每一行是一个类别相对平均门控的偏离：红色表示该类别下这个通道开得更大，蓝色表示更小。quick 模式下网络几乎
+# 没有学到东西，数值应接近未训练时的值。
 
 # %%
 def trend(stages):
@@ -210,6 +222,8 @@ print(f"after training ({LABEL}):\n{trend(stats)}\n\nbefore training:\n{trend(st
 # The cell measures it over a few random initialisations. The control `AlexNetECA(unit_gate=True)` (model
 # `alexnet_eca_unitgate`) uses the gate 2 · sigmoid with a zero-initialised kernel: it starts at exactly 1,
 # so at initialisation it computes the same function as AlexNet, and only what the gate learns can differ.
+# 未训练的 ECA 门控约为 0.5，五级连乘使 AlexNet-ECA 的初始 logits 小得多：这是尺度的差别，不是注意力的差别。
+# 对照模型 `alexnet_eca_unitgate` 的初始门控恰好为 1。
 
 # %%
 images = paddle.to_tensor(np.stack([val_set[i][0] for i in range(min(32, len(val_set)))]))
@@ -235,58 +249,68 @@ for name, values in logit_std.items():
 # %% [markdown]
 # ## 7. Exercises · 练习
 #
-# Each exercise has a cell for your answer (replace the `...`) and a check cell: once you have answered, it
-# asserts your answer against what the code computes; before that it only says so. Solutions:
+# Replace each `...` with your answer (code or a prediction), then run the check cell below it: once you have
+# answered, it asserts your answer against what the code computes; before that it only says so. Solutions:
 # `notebooks/solutions.md`.
+#
+# **练习说明：** 把每个 `...` 换成你的答案（代码或预测），再运行下面的检查单元；答错会抛出 `AssertionError`。
 
 # %%
 from ecapaddle.course import check
 
 # %% [markdown]
-# **Exercise 1.** With the adaptive rule k = ψ(C) instead of the notebook's kernel sizes, how many parameters
-# does ECA add to AlexNet in total? Work it out by hand from the channel counts (48, 128, 192, 192, 128) and
-# the rule (t = int((log2 C + 1) / 2), k = t if t is odd else t + 1).
+# **Exercise 1 (write a statistic).** Write the class share of section 5 yourself, with NumPy: `gates` [N, C] holds
+# the gate of every channel for N images and `labels` [N] their classes. With m the mean gate of a channel over all
+# images and m_k its mean over the n_k images of class k, the class share is Σ_channels Σ_k n_k (m_k − m)²
+# divided by Σ_channels Σ_images (g − m)² (zero when the gates never vary). The check runs your function on
+# every stage of the table, before and after training, and counts the stages where it equals the package's
+# `class_share()`.
+# **练习 1（写一个统计量）：** 用 NumPy 自己写出第 5 节的"类别解释比例"，并与 `class_share()` 逐级比较。
 
 # %%
-answer_1 = ...   # an int
+def my_class_share(gates, labels):
+    """Between-class variance / total variance of gates [N, C] with class labels [N], summed over channels."""
+    return ...   # your code: a float
+
 
 # %%
-check(answer_1, count_parameters(AlexNetECA(kernel_sizes="adaptive")) - count_parameters(AlexNet()),
-      "the sum of the five adaptive kernel sizes")
+all_stages = stats_before + stats
+agree = ... if my_class_share(stats[0].gates, stats[0].labels) is ... else \
+    sum(bool(np.isclose(my_class_share(s.gates, s.labels), s.class_share(), rtol=1e-4, atol=1e-9)) for s in all_stages)
+check(agree, len(all_stages), f"Exercise 1: stages where your class share equals class_share() (of {len(all_stages)})",
+      tolerance=0)
 
 # %% [markdown]
-# **Exercise 2.** In your run (the table of section 5, after training), which stage's gates vary most from
-# image to image? Give its name as in the table (e.g. `"features.1"`). Then: is it also the stage with the
-# largest class share?
+# **Exercise 2 (predict, then run).** Take an ECA layer of the first stage (C = 48, k = 3) and make every weight
+# of its kernel positive. Feed it the first convolution's output of an untrained AlexNet-ECA on section 6's images
+# (a) as it is, before ReLU, the notebook's placement, and (b) after ReLU. In which case is every gate of every
+# channel and image at least 0.5? Answer `True` or `False` for each *before* running the check. (What does that
+# say about what a gate placed after ReLU can do with positive weights?)
+# **练习 2（先预测再运行）：** 卷积核权重全为正时，ECA 放在 ReLU 之前和之后，门控是否都不小于 0.5？先写下预测。
 
 # %%
-answer_2 = ...   # a stage name, e.g. "features.1"
+all_open_before_relu = ...   # your answer: True or False
+all_open_after_relu = ...    # your answer: True or False
 
 # %%
-most_varied = max(stats, key=lambda s: s.image_spread())
-check(answer_2, most_varied.name, "the stage with the largest 'image spread' in the table after training")
-if answer_2 is not ...:
-    top_share = max(stats, key=lambda s: s.class_share())
-    print(f"largest class share: {top_share.name} ({top_share.class_share():.3f}, floor {top_share.class_share_floor():.3f})")
+seed_everything(SEED)
+conv1 = AlexNetECA(num_classes=10).features[0]            # the first convolution, untrained
+probe = ECA(48, kernel_size=3)
+probe.conv.weight.set_value(probe.conv.weight.abs() + 0.1)    # every weight positive
+with paddle.no_grad():
+    pre_activation = conv1(images)                       # [N, 48, H, W], signed
+    gates_before = probe.attention(pre_activation).numpy()
+    gates_after = probe.attention(paddle.nn.functional.relu(pre_activation)).numpy()
+check(all_open_before_relu, bool((gates_before >= 0.5).all()), "Exercise 2: all gates >= 0.5, ECA before ReLU")
+check(all_open_after_relu, bool((gates_after >= 0.5).all()), "Exercise 2: all gates >= 0.5, ECA after ReLU")
 
 # %% [markdown]
-# **Exercise 3.** At initialisation, what is the gate of every channel of `AlexNetECA(unit_gate=True)`, and how
-# many parameters does it have more than `AlexNetECA()`? Answer both, then run the check, which measures them.
-
-# %%
-answer_3_gate = ...         # a number
-answer_3_extra = ...        # an int
-
-# %%
-unit = AlexNetECA(unit_gate=True)
-unit_stats = gate_statistics(unit, val_set, max_images=16)
-check(answer_3_gate, float(np.mean([s.gates.mean() for s in unit_stats])), "the untrained unit gate")
-check(answer_3_extra, count_parameters(unit) - count_parameters(AlexNetECA()), "extra parameters of the unit gate")
-
-# %% [markdown]
-# **Exercise 4.** A stage's class share equals its floor and its image spread is tiny, but its channel spread is
-# large. In one sentence: what does the layer do, and could a plain convolution do the same? (No check cell
-# computes this; compare your sentence with section 5's explanation, then look for such a stage in your table.)
+# **Exercise 3 (explain the table).** A stage's class share equals its floor and its image spread is tiny, but
+# its channel spread is large. In one or two sentences: what does the layer do, and could a plain convolution do
+# the same? (No check cell computes this; compare your sentences with section 5's explanation and with
+# `notebooks/solutions.md`, then look for such a stage in your run, printed below.)
+# **练习 3（解释表格）：** 某一级的类别解释比例等于随机下限、图像间离散度很小，但通道间离散度很大：这一层在做什么？
+# 普通卷积能否做到同样的事？
 
 # %%
 for s in stats:
@@ -296,20 +320,20 @@ for s in stats:
 # %% [markdown]
 # ## Summary · 本节小结
 #
-# - ECA sits after each convolution and before its ReLU in AlexNet (+19 parameters), and before the residual
-#   addition in a ResNet block.
+# - ECA sits after each convolution and before its ReLU in AlexNet (section 1 counts its parameters), and before
+#   the residual addition in a ResNet block.
 # - One live run of AlexNet-ECA in the chosen mode; its numbers depend on the mode's data and budget (printed
 #   with the run) — quick mode's synthetic run only exercises the code.
 # - The gates can be read three ways: a fixed per-channel rescaling (channel spread), a change from image to
 #   image (image spread), and a change that follows the class (class spread, class share against its floor).
 # - An untrained ECA halves every stage; the unit-gate control starts at exactly 1.
 #
-# **本节小结：** ECA 在 AlexNet 中位于每个卷积之后、ReLU 之前（只多 19 个参数），在 ResNet 中位于残差相加之前。
+# **本节小结：** ECA 在 AlexNet 中位于每个卷积之后、ReLU 之前（参数个数见第 1 节），在 ResNet 中位于残差相加之前。
 # 我们用所选模式现场训练了一次 AlexNet-ECA（quick 模式只是合成数据上的代码演示）。门控可以从三个角度来看：
-# 固定的通道缩放（channel spread）、随图像的变化（image spread）、随类别的变化（class spread 与 class share，
-# 需和随机下限比较）。未训练的 ECA 会把每一级的输出大约减半；unit-gate 对照组初始门控恰好为 1。
+# 固定的通道缩放（通道间离散度）、随图像的变化（图像间离散度）、随类别的变化（类别间离散度与类别解释比例，
+# 后者需和随机下限比较）。未训练的 ECA 会把每一级的输出大约减半；单位门控（unit gate）对照模型的初始门控恰好为 1。
 #
-# **Next:** notebook 04 puts the two models side by side, over several seeds.
+# **Next · 下一节:** notebook 04 puts the two models side by side, over several seeds.
 
 # %%
 setup.cleanup()

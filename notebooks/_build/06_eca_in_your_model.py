@@ -66,6 +66,8 @@ print(RECIPE.describe())
 # addition; in MobileNetV2's inverted residual blocks after the projection BatchNorm (the paper's
 # ECA-MobileNetV2, which uses k = 1 below 96 channels and k = 3 above: `mobilenet_v2_kernel_size`).
 # Other kinds (`"se"`, `"se_var2"`, `"eca_ns"`, `"ema"`, ...) go to the same places.
+# `add_attention` 直接修改模型：ResNet 中放在残差块最后一个 BatchNorm 之后、相加之前；MobileNetV2 中放在投影
+# BatchNorm 之后。下面比较 ECA 与 SE 增加的参数个数。
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -95,6 +97,7 @@ for name, (build, variants) in VARIANTS.items():
 # For a model it does not know, pass `where=`: a list of sublayer names, or a predicate
 # `(name, layer) -> channels | True | None`. Here: after every BatchNorm of a small custom network
 # (`True` means "read the channel count from the layer").
+# 对 `add_attention` 不认识的模型，用 `where=` 指定位置：子层名称的列表，或一个判断函数。
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -155,6 +158,7 @@ print(f"ResNet-18 + the copied ECA: +{count_parameters(copied_resnet) - count_pa
 # `ecapaddle.models.create("resnet18_eca")` builds the same model by name (10 classes, random weights).
 # ResNet-18 accepts the original 32 × 32 CIFAR images, so the transforms keep that size (`size=32`).
 # This is a demonstration run of one seed, not a benchmark; its budget is the mode's (printed at the top).
+# 这只是一个随机种子的演示训练，不是性能评测；训练预算由所选模式决定（见开头的输出）。
 
 # %%
 from ecapaddle import seed_everything
@@ -191,6 +195,7 @@ for e in history["epochs"]:
 # `ecapaddle.export.export_model` calls `paddle.jit.save` with an input spec [N, 3, 32, 32] (N free), in eval
 # mode. The exported files need no Python class: `load_exported` (`paddle.jit.load`) or a Paddle Inference
 # predictor runs them. We check that both give the dynamic model's outputs.
+# 导出的文件不需要 Python 类即可运行；我们检查 `paddle.jit.load` 和 Paddle Inference 的输出与动态图模型一致。
 
 # %%
 from ecapaddle.export import create_predictor, export_model, load_exported, run_predictor
@@ -216,6 +221,7 @@ print("predictor vs dynamic: max |difference| =", f"{np.abs(predicted - dynamic)
 # `predict_images(model or exported prefix, paths, class_names)` reads image files with PIL, applies the
 # test transform (resize, ToTensor, ImageNet normalisation) and returns the top-k classes. Here on a few
 # test images written as PNG files; with `python -m ecapaddle predict` the same works from a shell.
+# `predict_images` 读取图片文件、做测试集预处理并返回前 k 个类别；命令行 `python -m ecapaddle predict` 也可以。
 
 # %%
 from ecapaddle.data import CIFAR10_CLASSES
@@ -234,49 +240,88 @@ for path, top in zip(paths, predict_images(prefix, paths, CIFAR10_CLASSES, topk=
 # That is all ECA needs: one line to add it, a few dozen parameters, and the usual Paddle tools for the
 # rest. For the honest question of whether it helps your model, train with and without it over several
 # seeds, as notebooks 04 and 05 do.
+# 加入 ECA 只需一行代码、几十个参数；它是否真的对你的模型有帮助，要像第 04、05 节那样用多个随机种子比较。
 
 # %% [markdown]
 # ## 6. Exercises · 练习
 #
-# Replace each `...` with your answer, then run the check cell below it. A check asserts: a wrong answer stops
-# with an `AssertionError`; an unanswered one only says so. Solutions: `notebooks/solutions.md`.
+# Replace each `...` with your answer (code, a prediction or a number), then run the check cell below it. A check
+# asserts: a wrong answer stops with an `AssertionError`; an unanswered one only says so. Solutions:
+# `notebooks/solutions.md`.
+#
+# **练习说明：** 把每个 `...` 换成你的答案（代码、预测或数字），再运行下面的检查单元；答错会抛出 `AssertionError`。
 
 # %%
-from ecapaddle import course
+import paddle.nn.functional as F
+
+from ecapaddle import course, eca_kernel_size
 
 # %% [markdown]
-# **Exercise 1.** How many parameters does ECA (adaptive k) add to a ResNet-34? By hand: ResNet-34 has 3, 4, 6
-# and 3 BasicBlocks with 64, 128, 256 and 512 output channels, one ECA per block; k = ψ(C) as in notebook 01.
+# **Exercise 1 (ECA for a 1-D signal).** Your model works on sequences, [N, C, L] (audio, sensor data, text
+# embeddings), not on images. Write the layer `MyECA1D(channels)` for such inputs: its sub-layer `conv` is a
+# `nn.Conv1D(1, 1, k)` without bias, k from `eca_kernel_size(channels)`, with the zero padding that keeps C
+# channels, and `forward` pools over L, convolves across the channels, applies the sigmoid and multiplies. Because
+# the sub-layer has the same name and shape as `ecapaddle.ECA`'s, the check loads an `ECA(C)` state dict into
+# yours for C = 16, 64 and 256 and counts the output elements that equal `ECA`'s on [N, C, L] inputs.
+# **练习 1（一维信号的 ECA）：** 为 [N, C, L] 形状的序列输入写一个 ECA 层，子层 `conv` 与 `ecapaddle.ECA` 相同，
+# 以便加载它的参数后逐元素比较输出。
+
+# %%
+class MyECA1D(nn.Layer):
+    """ECA for sequences: x [N, C, L] -> x * gate [N, C, L], the kernel size from the adaptive rule."""
+
+    def __init__(self, channels):
+        super().__init__()
+        self.conv = ...   # your code: Conv1D(1, 1, k) across the channels, no bias, padding that keeps C
+
+    def forward(self, x):
+        return ...   # your code
+
+
+# %%
+paddle.seed(3)
+signals = {channels: paddle.randn([2, channels, 50]) for channels in (16, 64, 256)}     # [N, C, L]
+total = sum(int(np.prod(signal.shape)) for signal in signals.values())
+equal = ... if MyECA1D(16).conv is ... else 0
+for channels, signal in signals.items():
+    if equal is ...:
+        break
+    reference, mine = ECA(channels), MyECA1D(channels)
+    mine.set_state_dict(reference.state_dict())
+    equal += int(np.isclose(mine(signal).numpy(), reference(signal).numpy(), rtol=1e-5, atol=1e-6).sum())
+course.check(equal, total, f"Exercise 1: elements of your 1-D ECA's outputs equal to ECA's (of {total})", tolerance=0)
+
+# %% [markdown]
+# **Exercise 2 (change one thing, predict, then run).** Tile a batch of feature maps 2 × 2, so that every map of
+# 8 × 8 becomes four copies of itself side by side, 16 × 16 (`paddle.tile(x, [1, 1, 2, 2])`). Does an ECA layer give
+# the tiled maps the same gates as the original ones? Answer `True` or `False` before running the check, which
+# compares the gates of `ECA(64)` (`layer.attention(x)`, [N, C, 1, 1]). What does your answer say about the image
+# sizes a model with ECA accepts?
+# **练习 2（改一处，先预测再运行）：** 把特征图在空间上平铺成 2 × 2，ECA 的门控会变吗？
+
+# %%
+same_gates_when_tiled = ...   # your answer: True or False
+
+# %%
+paddle.seed(4)
+layer, maps = ECA(64), paddle.randn([2, 64, 8, 8])
+gates, tiled_gates = layer.attention(maps).numpy(), layer.attention(paddle.tile(maps, [1, 1, 2, 2])).numpy()
+course.check(same_gates_when_tiled, bool(np.allclose(gates, tiled_gates, rtol=1e-5, atol=1e-6)),
+             "Exercise 2: the same gates for 2 x 2 tiled feature maps")
+
+# %% [markdown]
+# **Exercise 3 (by hand).** How many parameters does ECA (adaptive k) add to a ResNet-34? ResNet-34 has 3, 4, 6
+# and 3 BasicBlocks with 64, 128, 256 and 512 output channels, and `add_attention` puts one ECA in every block;
+# work out k = ψ(C) for each width first. The check counts the parameters of `create("resnet34_eca")` and
+# `create("resnet34")`.
+# **练习 3（手算）：** ECA（自适应 k）给 ResNet-34 增加多少个参数？先算出每种通道数对应的 k。
 
 # %%
 eca_params_resnet34 = ...   # your answer: an int
 
 # %%
 course.check(eca_params_resnet34, count_parameters(create("resnet34_eca")) - count_parameters(create("resnet34")),
-             "Exercise 1: parameters of create('resnet34_eca') minus create('resnet34')")
-
-# %% [markdown]
-# **Exercise 2.** In a ResNet BasicBlock, after which sublayer does `add_attention` put ECA? Give the sublayer's
-# name in the block (e.g. `"conv1"`), and say why it is not after the residual addition.
-
-# %%
-eca_after = ...   # your answer: a sublayer name of the block (a str)
-
-# %%
-first_place = add_attention(resnet18(num_classes=10), "eca")._ecapaddle_attention[0]     # e.g. "layer1.0.<name>.1"
-course.check(eca_after, first_place.split(".")[2], "Exercise 2: the third part of the first name in "
-             "`model._ecapaddle_attention`")
-
-# %% [markdown]
-# **Exercise 3.** Section 2 put ECA after the two BatchNorms (32 and 64 channels) of the small network. How many
-# parameters did that add? Work out k for C = 32 and C = 64 with the adaptive rule first.
-
-# %%
-small_net_extra = ...   # your answer: an int
-
-# %%
-course.check(small_net_extra, count_parameters(net) - before,
-             "Exercise 3: the parameter count of section 2's network after minus before")
+             "Exercise 3: parameters of create('resnet34_eca') minus create('resnet34')")
 
 # %% [markdown]
 # ## Summary · 本节小结
@@ -289,12 +334,13 @@ course.check(small_net_extra, count_parameters(net) - before,
 # - Without the package, `examples/eca.py` is the same layer in plain Paddle, to copy; its state dicts load into
 #   `ecapaddle.ECA` and back (section 2.1).
 # - A model with ECA trains, exports (`paddle.jit.save`) and runs under Paddle Inference like any other.
+# - The same layer works on sequences [N, C, L] (exercise 1): only the pooling axes change.
 #
 # **本节小结：** `add_attention(model, "eca")` 按论文的位置把 ECA 加进 `paddle.vision.models` 的网络（ResNet：
 # 残差块最后一个 BatchNorm 之后、相加之前；MobileNetV2：投影 BatchNorm 之后），`where=` 参数可用于任何其他模型。
 # 每个 ECA 层只有 k 个参数，整个 ResNet-18 只多几十个参数，而 SE 要多几万个（见第 1 节）。不安装本包时，可以直接复制
 # `examples/eca.py`，它与 `ecapaddle.ECA` 的参数可以互相加载（第 2.1 节）。加了 ECA 的模型可以照常训练、
-# 用 `paddle.jit.save` 导出，并用 Paddle Inference 运行。
+# 用 `paddle.jit.save` 导出，并用 Paddle Inference 运行。练习中你为一维序列写了自己的 ECA 层。
 
 # %%
 setup.cleanup()
