@@ -177,11 +177,14 @@ def load_data(args, recipe, workdir):
     from .recipes import recipe_datasets
 
     archive = None if recipe.synthetic else find_cifar10_or_none(args.data)
+    stand_in = archive is None and not recipe.synthetic
     if archive is None:
         n_train, n_test = synthetic_sizes(recipe)
         archive = make_synthetic_cifar10(Path(workdir) / f"synthetic-{ARCHIVE_NAME}", n_train=n_train,
                                          n_test=n_test, seed=0)
     datasets = recipe_datasets(recipe, archive)
+    if stand_in:
+        datasets[3]["stand_in"] = True      # generated because no CIFAR-10 was found
     if recipe.batch_size > len(datasets[0]):
         raise UsageError(f"--batch-size {recipe.batch_size} is larger than the {len(datasets[0]):,} training images; "
                          f"pass --batch-size {len(datasets[0])} or less")
@@ -226,15 +229,32 @@ def format_duration(seconds):
         else f"{seconds:.0f} s"
 
 
+def planned_images(recipe, datasets):
+    """(training, validation) images per epoch of the plan: those loaded, or, when a synthetic archive stands in
+    for a missing CIFAR-10, what the recipe takes from the official archive (50,000 training, 10,000 test)."""
+    from .data.cifar10 import OFFICIAL_SIZES
+
+    train_set, val_set, _, data_info = datasets
+    if not data_info.get("stand_in"):
+        return len(train_set), len(val_set)
+    if recipe.val_from == "test":
+        return recipe.train_subset or OFFICIAL_SIZES["train"], recipe.val_size or OFFICIAL_SIZES["test"]
+    return recipe.train_subset or OFFICIAL_SIZES["train"] - recipe.val_size, recipe.val_size
+
+
 def dry_run(args, recipe, datasets, runs):
     """Print the plan of `runs` [(model name, seed, folder)] on `datasets` with an estimated time; write nothing."""
     train_set, val_set = datasets[:2]
+    n_train, n_val = planned_images(recipe, datasets)
+    stand_in = n_train != len(train_set)
     print("dry run: nothing is trained or written\n" + recipe.describe())
     if args.mixup:
         print(f"  mixup alpha {args.mixup:g}")
-    print(f"images per epoch: {len(train_set):,} training, {len(val_set):,} validation")
-    steps = len(train_set) // recipe.batch_size * recipe.epochs
-    print(f"steps: {len(train_set) // recipe.batch_size:,} per epoch x {recipe.epochs} epochs = {steps:,} per run")
+    print(f"images per epoch: {n_train:,} training, {n_val:,} validation"
+          + (" (the recipe on CIFAR-10; without an archive the command would train on the synthetic stand-in)"
+             if stand_in else ""))
+    steps = n_train // recipe.batch_size * recipe.epochs
+    print(f"steps: {n_train // recipe.batch_size:,} per epoch x {recipe.epochs} epochs = {steps:,} per run")
     print(f"runs ({len(runs)}):")
     for name, seed, folder in runs:
         print(f"  {name}, seed {seed} -> {folder}")
@@ -243,8 +263,8 @@ def dry_run(args, recipe, datasets, runs):
         per_step = time_steps(name, train_set, val_set, recipe)
         total += per_step * steps * sum(run[0] == name for run in runs)
         print(f"estimated time of {name}: {per_step:.2f} s per step (data loading included; the second of two "
-              f"training epochs of {DRY_RUN_STEPS} steps, CPU threads: {args.cpu_threads}) "
-              f"-> {format_duration(per_step * steps)} per run")
+              f"training epochs of {DRY_RUN_STEPS} steps{' on the synthetic stand-in' if stand_in else ''}, CPU "
+              f"threads: {args.cpu_threads}) -> {format_duration(per_step * steps)} per run")
     print(f"estimated time in all: {format_duration(total)} for {len(runs)} run(s), validation passes not included")
 
 
@@ -282,18 +302,21 @@ def cmd_train(args):
 
 def cmd_compare(args):
     def finish(histories, recipe, out):
-        write_report(histories, out, allow_val_from_test=recipe.val_from == "test")
+        from .report import load_predictions
+
+        write_report(histories, out, allow_val_from_test=recipe.val_from == "test",
+                     predictions=load_predictions(history_files(out)))
         print(f"one folder per run in {out}")
 
     runs = [(name, seed, f"{name}-seed{seed}") for seed in args.seeds for name in args.models]
     return train_runs(args, "runs/compare", runs, finish)
 
 
-def write_report(histories, out, allow_val_from_test=False):
+def write_report(histories, out, allow_val_from_test=False, predictions=None):
     """table.md, table.csv and learning_curves.png in `out` (ecapaddle.report.write_report); prints the table."""
     from .report import write_report as write
 
-    text = write(histories, out, allow_val_from_test)
+    text = write(histories, out, allow_val_from_test, predictions=predictions)
     print("\n" + text)
     print(f"wrote table.md, table.csv, learning_curves.png in {out}")
 
@@ -314,12 +337,13 @@ def history_files(run):
 
 def cmd_report(args):
     from .engine import load_history
-    from .report import check_comparable
+    from .report import check_comparable, load_predictions
 
-    histories = [load_history(path) for run in args.runs for path in history_files(run)]
+    paths = [path for run in args.runs for path in history_files(run)]
+    histories = [load_history(path) for path in paths]
     check_comparable(histories, args.allow_val_from_test)     # before creating the output folder
     Path(args.out).mkdir(parents=True, exist_ok=True)
-    write_report(histories, args.out, args.allow_val_from_test)
+    write_report(histories, args.out, args.allow_val_from_test, predictions=load_predictions(paths))
 
 
 def load_trained_model(checkpoint):

@@ -213,7 +213,7 @@ def test_dry_run_of_the_full_recipe_states_the_plan_and_writes_nothing(archive, 
     assert list(work.iterdir()) == [] and sorted(p.name for p in archive.parent.iterdir()) == before
 
 
-def test_dry_run_without_an_archive_plans_the_synthetic_stand_in(tmp_path, monkeypatch, capsys):
+def test_dry_run_without_an_archive_counts_the_recipes_own_images(tmp_path, monkeypatch, capsys):
     from ecapaddle.data import cifar10
 
     monkeypatch.delenv("ECAPADDLE_CIFAR10", raising=False)
@@ -222,10 +222,14 @@ def test_dry_run_without_an_archive_plans_the_synthetic_stand_in(tmp_path, monke
     monkeypatch.setattr(cli, "time_steps", lambda *args: 0.5)
     assert main(ONE_THREAD + ["compare", "--recipe", "full", "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "No real CIFAR-10 found" in out and "images per epoch: 5,000 training, 1,000 validation" in out
-    assert "steps: 39 per epoch x 50 epochs = 1,950 per run" in out             # 5,000 images, batch 128
-    assert "-> 16 min per run" in out and "estimated time in all: 32 min for 2 run(s)" in out      # 0.5 s x 1,950
+    assert "No real CIFAR-10 found" in out and "images per epoch: 50,000 training, 10,000 validation" in out
+    assert "the command would train on the synthetic stand-in" in out
+    assert "steps: 390 per epoch x 50 epochs = 19,500 per run" in out            # 50,000 images, batch 128
+    assert "on the synthetic stand-in, CPU threads" in out
+    assert "-> 2.7 h per run" in out and "estimated time in all: 5.4 h for 2 run(s)" in out     # 0.5 s x 19,500
     assert list(tmp_path.iterdir()) == []
+    assert main(ONE_THREAD + ["train", "--recipe", "cpu", "--dry-run"]) == 0
+    assert "images per epoch: 10,000 training, 5,000 validation" in capsys.readouterr().out
 
 
 def test_quick_dry_run_times_real_steps_without_thread_warning(tmp_path):

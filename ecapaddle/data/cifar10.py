@@ -45,6 +45,7 @@ AISTUDIO_RELATIVE = os.path.join("data", "data152754", ARCHIVE_NAME)
 AISTUDIO_HOME = "/home/aistudio"
 MODES = ("train", "test")
 HOLDOUT = 5000          # validation images held out of the training split by default (`load_cifar10_holdout`)
+OFFICIAL_SIZES = {"train": 50000, "test": 10000}    # images of each split in the official archive
 
 ArchiveInfo = namedtuple("ArchiveInfo", "path n_train n_test classes kind")
 ArchiveInfo.__doc__ = """What `validate_cifar10_archive` found.
