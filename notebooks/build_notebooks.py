@@ -12,7 +12,7 @@ reviewable as diffs; `--check` fails when a saved notebook's cells differ from i
     python notebooks/build_notebooks.py --check              # check the saved notebooks (errors, size, paths)
 
 The notebooks' `MODE` cell reads $ECAPADDLE_MODE ("quick" when unset); `--mode` and `--quick` set it
-for the run (and the older switch ECAPADDLE_QUICK=1 with quick). Executed notebooks are saved with
+for the run. Executed notebooks are saved with
 their outputs; `--check` then fails on an error output, a notebook over 2 MB, a local absolute path
 (the checkout, the home directory, the Python environment, /tmp) in a source or an output, cells that
 differ from the source, or third-party log noise (Paddle's OMP_NUM_THREADS warning, glog lines, oneDNN
@@ -95,17 +95,10 @@ def problems(path):
 def set_mode(mode):
     """Make executed notebooks run in `mode` (their MODE cell reads $ECAPADDLE_MODE)."""
     os.environ["ECAPADDLE_MODE"] = mode
-    if mode == "quick":
-        os.environ["ECAPADDLE_QUICK"] = "1"      # the older switch, for notebooks that still read it
-    else:
-        os.environ.pop("ECAPADDLE_QUICK", None)
 
 
 def current_mode():
-    mode = os.environ.get("ECAPADDLE_MODE")
-    if mode:
-        return mode
-    return "quick" if os.environ.get("ECAPADDLE_QUICK") == "1" else "quick (the MODE cell's default)"
+    return os.environ.get("ECAPADDLE_MODE") or "quick (the MODE cell's default)"
 
 
 def main(argv=None):

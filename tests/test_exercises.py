@@ -252,6 +252,5 @@ def test_the_harness_reports_a_wrong_solution_and_a_check_that_accepts_anything(
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
 def test_the_solutions_pass_and_wrong_answers_fail(source, monkeypatch):
     monkeypatch.setenv("ECAPADDLE_MODE", "quick")            # the kernel inherits it: the notebooks' quick mode
-    monkeypatch.setenv("ECAPADDLE_QUICK", "1")
     nb = with_solutions(source)
     build_notebooks.execute(nb, timeout=600)                 # raises CellExecutionError at the first failing cell

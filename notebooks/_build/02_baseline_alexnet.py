@@ -207,24 +207,24 @@ plt.show()
 # %% [markdown]
 # ## 5. What the `cpu` recipe gave · `cpu` 配方的已提交结果
 #
-# The repository commits the histories of the headline experiment under `figures/headline/<model>-seed<s>/`:
+# The repository commits the histories of the paired experiment under `figures/paired/<model>-seed<s>/`:
 # the `cpu` recipe (10,000 training images, 5,000 validation images held out of the training split, 8 epochs,
 # then the test split once), several seeds, trained on a CPU. They are only read here, never rewritten; what
 # they are (data, budget, seeds, machine) is printed from the files themselves. Notebook 04 compares them with
 # AlexNet-ECA.
 
 # %%
-committed = course.committed_histories("headline", model="alexnet")
+committed = course.committed_histories("paired", model="alexnet")
 if committed:
-    print("figures/headline/, AlexNet: " + describe_runs(committed))
+    print("figures/paired/, AlexNet: " + describe_runs(committed))
     for h in committed:
         print("  " + course.run_summary(h))
     plot_learning_curves(committed, setup.figure("nb02_alexnet_cpu_recipe_curves.png"),
                          title="AlexNet, committed runs: " + describe_runs(committed))
     plt.show()
 else:
-    print("no committed AlexNet histories in figures/headline/ in this copy of the repository "
-          "(they are written by figures/headline/run.sh); only the live run above is shown")
+    print("no committed AlexNet histories in figures/paired/ in this copy of the repository "
+          "(they are written by figures/paired/run.sh); only the live run above is shown")
 
 # %% [markdown]
 # ## 6. Exercises · 练习
