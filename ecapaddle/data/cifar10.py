@@ -321,7 +321,7 @@ def _subset_size(subset, total, name, where):
 def load_cifar10_holdout(path, transforms="notebook", train_subset=None, val_size=HOLDOUT, seed=0, size=128):
     """(train, validation, test) sets with the validation set held out from the training split.
 
-    The protocol of the headline experiment: `val_size` class-stratified images of the official
+    The protocol of the experiment in figures/paired: `val_size` class-stratified images of the official
     training split form the validation set (used for every choice made during training); the
     training set is drawn (class-stratified, `train_subset` images, or all) from the rest, so the
     two never share an image; the 10,000-image test split is left for one final evaluation.
