@@ -333,9 +333,9 @@ course.check(seeds_needed, next(n for n in range(2, 10_000) if t_quantile(0.975,
 all_wrong = ...   # your answer: an int
 
 # %%
-wrong = [PREDICTIONS[f"{name}-seed{first_seed}"]["pred"] != PREDICTIONS[f"{name}-seed{first_seed}"]["label"]
+missed = [PREDICTIONS[f"{name}-seed{first_seed}"]["pred"] != PREDICTIONS[f"{name}-seed{first_seed}"]["label"]
          for name in (BASE, CONST, ECA_MODEL)]
-course.check(all_wrong, int(np.sum(wrong[0] & wrong[1] & wrong[2])), "Exercise 2: images all three get wrong")
+course.check(all_wrong, int(np.sum(missed[0] & missed[1] & missed[2])), "Exercise 2: images all three get wrong")
 
 # %% [markdown]
 # **Exercise 3 (predict, then run).** Build AlexNet and the constant-gate control after the same `paddle.seed`
