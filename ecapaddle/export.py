@@ -4,7 +4,7 @@
 plus `<prefix>.pdiparams`; `load_exported` and `create_predictor` accept either.
 
 The paddle.inference predictor keeps its defaults (oneDNN and IR passes on): its outputs match the
-dynamic model up to rounding, and it runs faster than without oneDNN (benchmarks/README.md). A
+dynamic model up to rounding (tested), and its speed against dynamic mode is measured by `bench`. A
 paddle.jit.load-ed program, on the other hand, crashes the process (segmentation fault) when
 FLAGS_use_mkldnn or FLAGS_use_onednn is on, so `load_exported` refuses to run with them instead.
 Exporting is unaffected.
