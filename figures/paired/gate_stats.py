@@ -8,7 +8,7 @@ class-stratified images of the run's own validation split (held out of the train
 with `ecapaddle.gates.gate_statistics`: once with the trained weights and, for AlexNet-ECA, once with the weights
 the run started from (the same seed builds the same model), so that the trained gates are compared with untrained
 gates and with the control by the same code. Writes per run and stage the scalar summaries, the kernel and the
-mean gate of every channel per class.
+mean gate of every channel per class. Records already in gates.json whose run has no checkpoint here are kept.
 """
 import json
 import sys
@@ -36,7 +36,9 @@ def record(model, images, history, weights):
 
 def main(archive, runs_dir="runs/paired"):
     here = Path(__file__).resolve().parent
-    result, images = {}, None
+    saved = here / "gates.json"
+    result = json.loads(saved.read_text()) if saved.is_file() else {}     # records of runs not on this machine stay
+    images = None
     for run in sorted(Path(runs_dir).glob("alexnet_eca*-seed*")):
         committed = here / run.name / "history.json"
         if not committed.is_file():
