@@ -246,7 +246,7 @@ def dry_run(args, recipe, datasets, runs):
     """Print the plan of `runs` [(model name, seed, folder)] on `datasets` with an estimated time; write nothing."""
     train_set, val_set = datasets[:2]
     n_train, n_val = planned_images(recipe, datasets)
-    stand_in = n_train != len(train_set)
+    stand_in = datasets[3].get("stand_in", False)
     print("dry run: nothing is trained or written\n" + recipe.describe())
     if args.mixup:
         print(f"  mixup alpha {args.mixup:g}")
