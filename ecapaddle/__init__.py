@@ -26,19 +26,3 @@ from .recipes import RECIPES, Recipe, get_recipe
 from .runtime import set_num_threads, use_all_cores
 from ._version import __version__  # noqa: F401
 from .utils import count_parameters, seed_everything
-
-__all__ = [
-    # layers
-    "ECA", "CECA", "UnitGateECA", "ConstantGate", "create_attention", "list_attentions", "ECANS", "SE", "SEVar1", "SEVar2", "SEVar3", "SEGC", "EMA", "eca_kernel_size",
-    # models
-    "AlexNet", "AlexNetECA", "add_attention", "create", "list_models", "load_notebook_weights",
-    "LabelSmoothingCrossEntropy", "count_parameters", "seed_everything",
-    # data
-    "CIFAR10_CLASSES", "find_cifar10", "load_cifar10", "make_synthetic_cifar10", "build_transforms",
-    "describe_source", "is_synthetic", "DatasetError", "DatasetNotFoundError",
-    # training, evaluation, export
-    "TrainConfig", "train", "evaluate", "load_checkpoint", "load_history",
-    "export_model", "load_exported", "create_predictor", "predict_images",
-    # recipes, CPU threads
-    "RECIPES", "Recipe", "get_recipe", "set_num_threads", "use_all_cores",
-]

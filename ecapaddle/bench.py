@@ -1,17 +1,8 @@
 """Throughput of AlexNet and AlexNet-ECA on CPU: `python -m ecapaddle bench [--output FILE]`.
 
-The model alone (no data loading) on a fixed synthetic batch [batch_size, 3, 128, 128], for AlexNet and
-AlexNet-ECA, in four kinds of timed blocks:
-- "train": training in dynamic mode (forward, label-smoothing loss, backward, Adam step), `threads` threads;
-- "train_1_thread": the same with one thread, as each process of `train --procs N` trains;
-- "eval_dynamic": evaluation in dynamic mode (eval mode, under paddle.no_grad), `threads` threads;
-- "eval_predictor": evaluation of the model exported by `ecapaddle.export_model`, run by a Paddle Inference
-  predictor with `threads` threads.
-Every repeat runs one block of each kind for both models, AlexNet and AlexNet-ECA taking turns to go first,
-so that a change in the machine's load hits both alike. ECA's overhead is ECA's time / AlexNet's time - 1
-within a repeat; the report gives its median over the repeats. The ratios of the report, and the speed
-targets checked in it (`TARGETS`), compare figures of the same run: absolute images/s depend on the machine
-and on what else runs on it. benchmarks/README.md explains the figures and keeps the measured ones.
+The model alone on a fixed synthetic batch, in the timed blocks of KINDS. Every repeat runs one block of each
+kind for both models, taking turns to go first, so that a change in the machine's load hits both alike; ECA's
+overhead (ECA's time / AlexNet's - 1) is paired within a repeat. benchmarks/README.md explains the report.
 """
 import argparse
 import json
@@ -58,11 +49,9 @@ def paired_overhead(eca_img_s, base_img_s):
 
 def check_targets(figures):
     """{figure: {"value", "min" or "max", "met"}} for each of `TARGETS`; `figures` maps names to values."""
-    checked = {}
-    for name, kind, bound in TARGETS:
-        value = figures[name]
-        checked[name] = {"value": value, kind: bound, "met": bool(value >= bound if kind == "min" else value <= bound)}
-    return checked
+    return {name: {"value": figures[name], kind: bound,
+                   "met": bool(figures[name] >= bound if kind == "min" else figures[name] <= bound)}
+            for name, kind, bound in TARGETS}
 
 
 class DynamicRunner:
@@ -76,25 +65,19 @@ class DynamicRunner:
         self.images = paddle.randn([batch_size, 3, INPUT_SIZE, INPUT_SIZE])     # [N, 3, 128, 128]
         self.labels = paddle.randint(0, 10, [batch_size])                        # [N]
 
-    def train_step(self):
-        self.model.train()
-        loss = self.loss_fn(self.model(self.images), self.labels)
-        loss.backward()
-        self.optimizer.step()
-        self.optimizer.clear_grad()
-        return loss
-
-    def eval_step(self):
-        self.model.eval()
-        with paddle.no_grad():
-            return self.model(self.images)
-
     def seconds(self, mode, steps):
         """Wall time of `steps` training ("train") or evaluation ("eval") steps."""
-        step = self.train_step if mode == "train" else self.eval_step
+        self.model.train(mode == "train")
         start = time.perf_counter()
         for _ in range(steps):
-            out = step()
+            if mode == "train":
+                out = self.loss_fn(self.model(self.images), self.labels)
+                out.backward()
+                self.optimizer.step()
+                self.optimizer.clear_grad()
+            else:
+                with paddle.no_grad():
+                    out = self.model(self.images)
         out.numpy()                                     # wait for the last step's result
         return time.perf_counter() - start
 
@@ -118,7 +101,10 @@ class PredictorRunner:
         return time.perf_counter() - start
 
 
-def _check_options(opts):
+def run_benchmark(quick=False, **options):
+    """Measure every block interleaved; returns the JSON-serialisable report. Options: `DEFAULTS` (see `main`'s
+    help); `quick=True` applies `QUICK` first, explicit options win."""
+    opts = {**DEFAULTS, **(QUICK if quick else {}), **options}
     unknown = set(opts) - set(DEFAULTS)
     if unknown:
         raise TypeError(f"unknown benchmark options {sorted(unknown)}; valid: {sorted(DEFAULTS)}")
@@ -126,17 +112,6 @@ def _check_options(opts):
         value = opts[key]
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             raise ValueError(f"{key} must be a positive int, got {value!r}")
-
-
-def run_benchmark(quick=False, **options):
-    """Measure every block interleaved; returns the JSON-serialisable report (see the module docstring).
-
-    Options (`DEFAULTS`; `quick=True` applies `QUICK` first, explicit options win): batch_size, repeats,
-    steps (timed steps per block), warmup (untimed steps per model and mode), threads (of this process and
-    of the predictor; None: every available core), seed.
-    """
-    opts = {**DEFAULTS, **(QUICK if quick else {}), **options}
-    _check_options(opts)
     opts["threads"] = opts["threads"] or runtime.available_cores()
     threads_before = runtime.num_threads()
     try:

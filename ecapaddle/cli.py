@@ -1,9 +1,7 @@
 """Command line of ecapaddle: `python -m ecapaddle COMMAND --help` for each command.
 
-An error the user can fix ends in one line `error: ...` naming the file or value and what to do,
-with exit code 2 for a bad command line, 1 otherwise and 130 on Ctrl-C; `--debug` shows the
-traceback instead.
-"""
+An error the user can fix ends in one line `error: ...`, exit code 2 for a bad command line, 1 otherwise
+and 130 on Ctrl-C; `--debug` shows the traceback instead."""
 import argparse
 import dataclasses
 import json
@@ -13,7 +11,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-# without --recipe: the full recipe's numbers, validated on images held out of the training split, no loader workers
 DEFAULT_RECIPE = ("full", dict(name="default", val_from="train", num_workers=0))
 DYNAMIC_HELP = ("run the model in dynamic mode instead of through a Paddle Inference predictor (the CPU default, with "
                 "one thread per available core; a GPU always uses dynamic mode)")
@@ -75,23 +72,16 @@ def add_data_arguments(p):
 
     g = p.add_argument_group("recipe and data (flags left out take the recipe's values)")
     g.add_argument("--recipe", choices=tuple(RECIPES),
-                   help=f"named preset (ecapaddle/recipes.py): quick = tiny synthetic data, seconds; cpu = 10,000 "
-                        f"real images, 8 epochs, for a 2-core CPU; full = the original notebook (50,000 images, 50 "
-                        f"epochs, batch 128, 4 loader workers), for a GPU. Default: full's numbers with "
-                        f"--val-from train (--val-subset {HOLDOUT}) and --workers 0")
+                   help=f"named preset of ecapaddle/recipes.py (quick: seconds; cpu: for a 2-core CPU; full: the "
+                        f"original notebook, for a GPU). Default: full's numbers with --val-from train and --workers 0")
     g.add_argument("--quick", action="store_true", help="the same as --recipe quick")
-    g.add_argument("--dry-run", action="store_true",
-                   help="print the plan (data, every number of the recipe, run folders, estimated time from a few "
-                        "timed training steps) and write nothing")
+    g.add_argument("--dry-run", action="store_true", help="print the plan and an estimated time; write nothing")
     g.add_argument("--data", metavar="PATH", help="cifar-10-python.tar.gz (default: $ECAPADDLE_CIFAR10, the AI "
                    "Studio mount data/data152754/, Paddle's cache; without any, a synthetic archive)")
-    g.add_argument("--synthetic", action="store_true",
-                   help="use a generated archive in the CIFAR-10 format instead of real data")
     g.add_argument("--train-subset", type=positive_int, metavar="N", help="stratified subset of N training images")
     g.add_argument("--val-from", choices=("train", "test"),
-                   help="where validation images come from: 'train' holds --val-subset images out of the training "
-                        "split and evaluates the test split once at the end; 'test' validates on the test split "
-                        "(the original notebook's protocol, which reports a test figure chosen on the test set)")
+                   help="'train' holds --val-subset images out of the training split and evaluates the test split "
+                        "once at the end; 'test' validates on the test split (the original notebook's protocol)")
     g.add_argument("--val-subset", type=positive_int, metavar="N",
                    help=f"N stratified validation images (with --val-from train default {HOLDOUT}, with "
                         f"--val-from test default the whole test split)")
@@ -130,11 +120,8 @@ def resolve_recipe(args):
     overrides = {"name": name, **overrides, **{field: getattr(args, field) for field in RECIPE_FLAGS
                                                if getattr(args, field) is not None}}
     try:
-        base = dataclasses.replace(get_recipe(name), **overrides)
-        overrides["synthetic"] = args.synthetic or (base.synthetic and args.data is None)
-        if overrides["synthetic"] and not base.synthetic_train:
-            overrides.update(zip(("synthetic_train", "synthetic_test"), synthetic_sizes(base)))
-        return dataclasses.replace(base, **overrides)
+        recipe = dataclasses.replace(get_recipe(name), **overrides)
+        return dataclasses.replace(recipe, synthetic=recipe.synthetic and args.data is None)   # --data: real data
     except ValueError as error:
         raise UsageError(str(error)) from None
 
@@ -168,22 +155,14 @@ def output_dir(args, default):
 
 
 def load_data(args, recipe, workdir):
-    """(train set, validation set, test set or None, data_info) of `recipe` (`ecapaddle.recipes.recipe_datasets`) on
-    --data or the archive `find_cifar10` finds, or on a synthetic archive written into `workdir` when one is asked
-    for or none is found. The loaders refuse subsets larger than the archive, so nothing is written before."""
-    from .data import make_synthetic_cifar10
-    from .data.archive_format import ARCHIVE_NAME
-    from .data.synthetic import find_cifar10_or_none
+    """`recipe_datasets` of `recipe` on --data, the archive `find_cifar10` finds or a synthetic one in `workdir`
+    (`cifar10_or_synthetic`); the loaders refuse subsets larger than the archive before anything is written."""
+    from .data import cifar10_or_synthetic
     from .recipes import recipe_datasets
 
-    archive = None if recipe.synthetic else find_cifar10_or_none(args.data)
-    stand_in = archive is None and not recipe.synthetic
-    if archive is None:
-        n_train, n_test = synthetic_sizes(recipe)
-        archive = make_synthetic_cifar10(Path(workdir) / f"synthetic-{ARCHIVE_NAME}", n_train=n_train,
-                                         n_test=n_test, seed=0)
-    datasets = recipe_datasets(recipe, archive)
-    if stand_in:
+    archive, source = cifar10_or_synthetic(workdir, recipe.synthetic, args.data, *synthetic_sizes(recipe))
+    datasets = recipe_datasets(recipe, archive, source)
+    if not recipe.synthetic and Path(archive).parent == Path(workdir):
         datasets[3]["stand_in"] = True      # generated because no CIFAR-10 was found
     if recipe.batch_size > len(datasets[0]):
         raise UsageError(f"--batch-size {recipe.batch_size} is larger than the {len(datasets[0]):,} training images; "
@@ -302,22 +281,19 @@ def cmd_train(args):
 
 def cmd_compare(args):
     def finish(histories, recipe, out):
-        from .report import load_predictions
-
-        write_report(histories, out, allow_val_from_test=recipe.val_from == "test",
-                     predictions=load_predictions(history_files(out)))
+        write_report({out / folder / "history.json": h for (_, _, folder), h in zip(runs, histories)}, out,
+                     allow_val_from_test=recipe.val_from == "test")
         print(f"one folder per run in {out}")
 
     runs = [(name, seed, f"{name}-seed{seed}") for seed in args.seeds for name in args.models]
     return train_runs(args, "runs/compare", runs, finish)
 
 
-def write_report(histories, out, allow_val_from_test=False, predictions=None):
-    """table.md, table.csv and learning_curves.png in `out` (ecapaddle.report.write_report); prints the table."""
-    from .report import write_report as write
+def write_report(runs, out, allow_val_from_test=False):
+    """table.md, table.csv and learning_curves.png in `out` from {history.json path: history}; prints the table."""
+    from .report import load_predictions, write_report as write
 
-    text = write(histories, out, allow_val_from_test, predictions=predictions)
-    print("\n" + text)
+    print("\n" + write(list(runs.values()), out, allow_val_from_test, predictions=load_predictions(runs)))
     print(f"wrote table.md, table.csv, learning_curves.png in {out}")
 
 
@@ -337,13 +313,12 @@ def history_files(run):
 
 def cmd_report(args):
     from .engine import load_history
-    from .report import check_comparable, load_predictions
+    from .report import check_comparable
 
-    paths = [path for run in args.runs for path in history_files(run)]
-    histories = [load_history(path) for path in paths]
-    check_comparable(histories, args.allow_val_from_test)     # before creating the output folder
+    runs = {path: load_history(path) for run in args.runs for path in history_files(run)}
+    check_comparable(list(runs.values()), args.allow_val_from_test)     # before creating the output folder
     Path(args.out).mkdir(parents=True, exist_ok=True)
-    write_report(histories, args.out, args.allow_val_from_test, predictions=load_predictions(paths))
+    write_report(runs, args.out, args.allow_val_from_test)
 
 
 def load_trained_model(checkpoint):
@@ -486,14 +461,8 @@ def resume_hint(argv, run_dir):
     """What to say after Ctrl-C: how to continue the run in `run_dir` (None: no run folder yet)."""
     if run_dir is None:
         return "interrupted (Ctrl-C) before a run folder was made; nothing was saved"
-    keep, skip = [], False
-    for token in argv:
-        if skip or token in ("--resume", "--force", "--dry-run") or token.startswith("--out="):
-            skip = False
-            continue
-        skip = token == "--out"
-        if not skip:
-            keep.append(token)
+    keep = [token for i, token in enumerate(argv) if token not in ("--resume", "--force", "--dry-run", "--out")
+            and not token.startswith("--out=") and (i == 0 or argv[i - 1] != "--out")]
     command = shlex.join(["python", "-m", "ecapaddle", *keep, "--resume", "--out", str(run_dir)])
     return f"interrupted (Ctrl-C); the completed epochs are saved in {run_dir}: continue with {command}"
 

@@ -4,12 +4,14 @@ A training notebook starts with
 
     MODE = os.environ.get("ECAPADDLE_MODE", "quick")    # "quick" | "cpu" | "full"
     setup = ecapaddle.course.setup(MODE)                # warnings, plots, CPU threads, scratch directory
-    runs = ecapaddle.course.live_run(["alexnet"], setup.recipe, seeds=[42], work_dir=setup.work)
+    runs = ecapaddle.course.live_run(["alexnet"], setup.recipe, seeds=[42], runs_dir=setup.runs)
     runs.histories                                      # one history dict per (model, seed)
 
 `MODE` names a recipe of `ecapaddle.recipes` ("quick": a tiny synthetic archive, seconds; "cpu": the
-reduced real run for a 2-core CPU; "full": the original notebook's recipe, for a GPU). Every mode trains
-live into a fresh run folder under `<work dir>/runs/`: never into the repository's figures/.
+reduced real run for a 2-core CPU; "full": the original notebook's recipe, for a GPU). Live runs of
+"cpu" and "full" last: they go to the repository's runs/<mode>/<model>-seed<s> (git-ignored), an
+interrupted run resumes there, and a finished one is reused by every notebook that asks for it again.
+Quick-mode runs go to a temporary directory. Nothing is ever trained into the repository's figures/.
 """
 import math
 import os
@@ -25,7 +27,8 @@ from .recipes import recipe_datasets  # noqa: F401  (the notebooks call course.r
 
 MODES = ("quick", "cpu", "full")
 MODE_VARIABLE = "ECAPADDLE_MODE"
-WORK_DIR_VARIABLE = "ECAPADDLE_WORK_DIR"         # a directory to keep live runs in (default: a new temporary one)
+WORK_DIR_VARIABLE = "ECAPADDLE_WORK_DIR"         # scratch directory (default: a new temporary one)
+RUNS_VARIABLE = "ECAPADDLE_RUNS"                 # where live runs of "cpu" and "full" are kept (default: ../runs)
 THREADS_VARIABLE = "ECAPADDLE_THREADS"           # CPU threads for Paddle (default: every core)
 NOT_ANSWERED = Ellipsis                          # what an exercise's answer holds until the student fills it in
 
@@ -64,7 +67,8 @@ class Setup:
     Attributes:
         mode: "quick", "cpu" or "full".
         recipe: the `ecapaddle.recipes.Recipe` of that name.
-        work: scratch directory outside the repository (synthetic data, live runs, quick-mode figures).
+        work: scratch directory outside the repository (synthetic data, quick-mode runs and figures).
+        runs: where `live_run` keeps runs: `work`/runs in quick mode, the repository's runs/ otherwise.
         figures: where the notebook saves its figures: `work` in quick mode, the repository's figures/ otherwise.
         threads: the CPU thread count set for Paddle, None when left alone.
         temporary: whether `work` was created here (then `cleanup` may delete it).
@@ -72,6 +76,7 @@ class Setup:
     mode: str
     recipe: object
     work: Path
+    runs: Path
     figures: Path
     threads: object = None
     temporary: bool = True
@@ -92,22 +97,24 @@ class Setup:
         return self.figures / name
 
     def cleanup(self):
-        """Delete the scratch directory in quick mode; in the other modes keep it (it holds the live runs)."""
+        """Delete the scratch directory in quick mode (with its runs); the live runs of the other modes stay."""
         if self.quick and self.temporary:
             shutil.rmtree(self.work, ignore_errors=True)
             print("quick mode: the temporary work directory (synthetic data, runs, figures) was deleted")
         else:
-            where = (f"${WORK_DIR_VARIABLE} ({self.work.name})" if not self.temporary
-                     else "a temporary directory (setup.work); set $" + WORK_DIR_VARIABLE + " to choose one")
-            print(f"the live runs (checkpoints, history.json) are kept in {where}")
+            print(f"the live runs (checkpoints, history.json) stay in {shown(self.runs)}/{self.recipe.name}/: "
+                  f"running a notebook again reuses them; delete a run's folder to train it again")
 
 
-def setup(mode=None, figures_dir="../figures", work_dir=None, threads="all", figure_format="png", dpi=80):
+def setup(mode=None, figures_dir="../figures", runs_dir="../runs", work_dir=None, threads="all",
+          figure_format="png", dpi=80):
     """The common set-up of a course notebook; prints one short report and returns a `Setup`.
 
     Args:
         mode: "quick", "cpu" or "full" (a recipe of `ecapaddle.recipes`); None = $ECAPADDLE_MODE, else "quick".
         figures_dir: where figures go outside quick mode (relative to the notebook: the repository's figures/).
+        runs_dir: where live runs are kept outside quick mode; $ECAPADDLE_RUNS overrides it (relative to the
+            notebook: the repository's runs/, which git ignores).
         work_dir: scratch directory; None uses $ECAPADDLE_WORK_DIR or else a new temporary directory.
         threads: "all" gives Paddle every CPU core (`ecapaddle.runtime.use_all_cores`), or $ECAPADDLE_THREADS
             cores when that is set; an int sets that many; None leaves the thread count alone.
@@ -130,7 +137,8 @@ def setup(mode=None, figures_dir="../figures", work_dir=None, threads="all", fig
     work.mkdir(parents=True, exist_ok=True)
     figures = work / "figures" if mode == "quick" else Path(figures_dir)
     figures.mkdir(parents=True, exist_ok=True)
-    result = Setup(mode, get_recipe(mode), work, figures, used_threads, temporary)
+    runs = work / "runs" if mode == "quick" else Path(os.environ.get(RUNS_VARIABLE) or runs_dir)
+    result = Setup(mode, get_recipe(mode), work, runs, figures, used_threads, temporary)
     print(describe_setup(result))
     return result
 
@@ -147,13 +155,23 @@ def describe_setup(s):
     threads = f", {s.threads} CPU thread(s) for Paddle" if s.threads and not device.startswith("gpu") else ""
     figures = "the temporary work directory" if s.quick else f"{Path(s.figures).as_posix().lstrip('./')}/"
     work = "a new temporary directory outside the repository" if s.temporary else f"${WORK_DIR_VARIABLE}"
+    runs = "the temporary work directory" if s.quick else f"{shown(s.runs)}/{s.mode}/ (kept, reused)"
     return "\n".join([
         f"MODE = {s.mode!r}: {recipe_label(s.recipe)}",
         f"python {sys.version.split()[0]}, paddle {paddle.__version__}, numpy {np.__version__}, "
         f"matplotlib {matplotlib.__version__}, ecapaddle {__version__}",
         f"device: {device} (CUDA build: {paddle.is_compiled_with_cuda()}), {os.cpu_count()} CPU cores{threads}",
-        f"live runs and scratch files: {work}; figures: {figures}",
+        f"live runs: {runs}; scratch files: {work}; figures: {figures}",
     ])
+
+
+def shown(path):
+    """`path` as a notebook may print it: relative paths as they are, an absolute one as $ECAPADDLE_RUNS or
+    <runs dir> (saved outputs must not show where a computer keeps its files)."""
+    path = Path(path)
+    if not path.is_absolute():
+        return path.as_posix()
+    return f"${RUNS_VARIABLE}" if os.environ.get(RUNS_VARIABLE) == str(path) else "<runs dir>"
 
 
 def _setup_plots(figure_format, dpi):
@@ -240,38 +258,40 @@ class LiveRuns:
         return runs[0]
 
 
-def live_run(models, recipe, seeds, work_dir, archive=None, log_every=None, progress=None):
-    """Train each model of `models` for each seed with `recipe`, each into a fresh run folder; return `LiveRuns`.
+def live_run(models, recipe, seeds, runs_dir, archive=None, log_every=None, progress=None):
+    """Train each model of `models` for each seed with `recipe` (or reuse its finished run); return `LiveRuns`.
 
-    The plan and one summary line per run are printed.
+    Run `model` of seed `s` lives in runs_dir/<recipe name>/<model>-seed<s>. A finished run there (same
+    config, same data) is reused: its history is read and its final weights loaded, nothing is trained. An
+    interrupted one resumes from its last completed epoch, ending exactly as an uninterrupted run would. A
+    folder holding a run of another config or other data is an error (delete it to train again). The plan
+    and one summary line per run are printed.
 
     Args:
         models: model names of `ecapaddle.create` (e.g. ["alexnet", "alexnet_eca"]).
         recipe: a `Recipe` or a recipe name ("quick", "cpu", "full").
         seeds: training seeds; each seeds the model's initial weights and the run's randomness.
-        work_dir: the notebook's scratch directory (`setup.work`); the runs go to
-            work_dir/runs/live<N>/<model>-seed<s>, a folder made fresh by this call. Never the repository's figures/.
-        archive: (path, description) of the data; None uses `recipe_archive(recipe, work_dir)`.
+        runs_dir: where the runs are kept (`setup.runs`). Never the repository's figures/.
+        archive: (path, description) of the data; None uses `recipe_archive(recipe, runs_dir)`.
         log_every: record the training loss every this many batches; None: 10, or 1 when an epoch has
             fewer than 50 batches (so a short run still draws a curve).
         progress: progress bars and a line per epoch while training; None: on except for synthetic recipes
             (then the per-epoch lines are printed after each run).
     """
     from . import seed_everything
-    from .engine import train
+    from .engine import load_checkpoint, train
     from .inference import training_evaluator
     from .models import create
     from .recipes import get_recipe
     from .runtime import num_threads
-    from .utils import first_free_dir
 
     recipe = get_recipe(recipe)
     seeds = [seeds] if isinstance(seeds, int) else list(seeds)
     if not models or not seeds:
         raise ValueError("live_run needs at least one model and one seed")
-    path, source = archive if archive is not None else recipe_archive(recipe, work_dir)
+    path, source = archive if archive is not None else recipe_archive(recipe, runs_dir)
     train_set, val_set, test_set, info = recipe_datasets(recipe, path, source)
-    root = first_free_dir(Path(work_dir) / "runs" / "live", create=True)
+    root = Path(runs_dir) / recipe.name
     progress = (not recipe.synthetic) if progress is None else progress
     steps = len(train_set) // recipe.batch_size
     log_every = log_every or (1 if steps < 50 else 10)
@@ -279,23 +299,51 @@ def live_run(models, recipe, seeds, work_dir, archive=None, log_every=None, prog
     print(f"recipe {recipe.name}: {recipe_label(recipe)}\ndata: {source}\n"
           f"{len(train_set):,} train / {len(val_set):,} val images{test}; {recipe.epochs} epoch(s) of "
           f"{steps} steps, batch {recipe.batch_size}; models {', '.join(models)}; seeds {seeds}\n"
-          f"run folders: <work dir>/runs/{root.name}/<model>-seed<s>")
+          f"run folders: {shown(runs_dir)}/{recipe.name}/<model>-seed<s>")
     histories, trained = [], {}
     for seed in seeds:
         for name in models:
             seed_everything(seed)                     # before building the model: repeatable initial weights
             trained[(name, seed)] = model = create(name, num_classes=10)
+            config = recipe.train_config(seed, log_every=log_every, progress=progress)
+            out = root / f"{name}-seed{seed}"
+            history = finished_run(out, config, info, test_set is not None)
             start = time.perf_counter()
-            history = train(model, train_set, val_set, recipe.train_config(seed, log_every=log_every, progress=progress),
-                            out_dir=root / f"{name}-seed{seed}", model_name=name, data_info=info, test_set=test_set,
-                            evaluator=training_evaluator(num_threads()))
+            if history is not None:
+                load_checkpoint(model, out / "last")
+                print(f"reused the finished run {shown(runs_dir)}/{recipe.name}/{out.name} "
+                      f"(delete that folder to train it again)")
+            else:
+                history = train(model, train_set, val_set, config, out_dir=out, resume=True, model_name=name,
+                                data_info=info, test_set=test_set, evaluator=training_evaluator(num_threads()))
+                if not progress:
+                    for e in history["epochs"]:
+                        print(f"  {name} seed {seed} epoch {e['epoch']}: train loss {e['train_loss']:.3f} "
+                              f"acc {e['train_acc']:.3f} | val loss {e['val_loss']:.3f} acc {e['val_acc']:.3f}")
             histories.append(history)
-            if not progress:
-                for e in history["epochs"]:
-                    print(f"  {name} seed {seed} epoch {e['epoch']}: train loss {e['train_loss']:.3f} "
-                          f"acc {e['train_acc']:.3f} | val loss {e['val_loss']:.3f} acc {e['val_acc']:.3f}")
             print(run_summary(history) + f" ({time.perf_counter() - start:.0f} s)")
     return LiveRuns(histories, trained, train_set, val_set, test_set)
+
+
+def finished_run(folder, config, data_info, with_test):
+    """The history of the finished run in `folder`, or None when there is none yet or it is unfinished.
+
+    Raises ValueError when `folder` holds a run (finished or not) of another config or on other data.
+    """
+    from .engine import checkpoint_exists, load_history
+    from .engine.train import RESUMABLE_CHANGES
+
+    if not (folder / "history.json").is_file():
+        return None
+    history = load_history(folder / "history.json")
+    changed = [k for k, v in config.to_dict().items()
+               if k not in RESUMABLE_CHANGES and history["config"].get(k) != v]
+    changed += [f"data {k}" for k, v in data_info.items() if k != "source" and history["data"].get(k) != v]
+    if changed:
+        raise ValueError(f"{folder.name} in the runs folder holds a run with another {', '.join(changed)}; "
+                         f"delete that folder (or choose another runs folder) to train this one")
+    done = len(history["epochs"]) == config.epochs and (history.get("test") is not None or not with_test)
+    return history if done and checkpoint_exists(folder / "last") else None
 
 
 def run_summary(history):

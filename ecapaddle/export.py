@@ -1,13 +1,7 @@
 """Deploy a trained model: static-graph export, reload, Paddle Inference predictor, top-k on image files.
 
-`export_model` writes `<prefix>.json` (Paddle 3, PIR program) or `<prefix>.pdmodel` (Paddle 2.x)
-plus `<prefix>.pdiparams`; `load_exported` and `create_predictor` accept either.
-
-The paddle.inference predictor keeps its defaults (oneDNN and IR passes on): its outputs match the
-dynamic model up to rounding (tested), and its speed against dynamic mode is measured by `bench`. A
-paddle.jit.load-ed program, on the other hand, crashes the process (segmentation fault) when
-FLAGS_use_mkldnn or FLAGS_use_onednn is on, so `load_exported` refuses to run with them instead.
-Exporting is unaffected.
+`export_model` writes `<prefix>.json` (Paddle 3) or `<prefix>.pdmodel` (Paddle 2.x) plus `<prefix>.pdiparams`.
+The paddle.inference predictor keeps its defaults (oneDNN and IR passes on).
 """
 import os
 
@@ -26,13 +20,8 @@ ONEDNN_FLAGS = ("FLAGS_use_mkldnn", "FLAGS_use_onednn")
 
 
 def export_model(model, path_prefix, input_shape=(None, 3, 128, 128)):
-    """Save `model` in eval mode as a static graph with paddle.jit.save; return (model_file, params_file).
-
-    Args:
-        model: a paddle.nn.Layer taking one float32 image batch.
-        path_prefix: files are written as path_prefix + ".json"/".pdmodel" and ".pdiparams".
-        input_shape: [N, C, H, W] of the input; None (or -1) leaves an axis free (the batch by default).
-    """
+    """Save `model` in eval mode with paddle.jit.save; return (model_file, params_file). input_shape: [N, C, H, W]
+    of its float32 input, None (or -1) for a free axis."""
     path_prefix = os.fspath(path_prefix)
     spec = InputSpec([-1 if side is None else side for side in input_shape], "float32", "image")
     with eval_mode(model):
@@ -66,13 +55,8 @@ def load_exported(path_prefix):
 
 
 def create_predictor(path_prefix, cpu_threads=None):
-    """A paddle.inference predictor for the exported model; run it with `run_predictor`.
-
-    Args:
-        path_prefix: prefix given to `export_model`.
-        cpu_threads: CPU math threads; None = every core this process may use (`runtime.available_cores`),
-            as the CLI's `evaluate` and `predict` do, instead of Paddle Inference's own default of one.
-    """
+    """A paddle.inference predictor of `cpu_threads` threads (None: every core this process may use, not Paddle
+    Inference's default of one) for the model exported at `path_prefix`; run it with `run_predictor`."""
     config = inference.Config(*model_files(path_prefix))
     config.disable_glog_info()
     config.set_cpu_math_library_num_threads(int(cpu_threads or available_cores()))
@@ -92,17 +76,9 @@ def run_predictor(predictor, images):
 def predict_images(model_or_prefix, image_paths, class_names, topk=5, size=128, cpu_threads=None):
     """Top-k classes of image files: [[(class_name, probability), ...] per image], most likely first.
 
-    Each image is read with PIL and given `inference_transform(size)` (RGB, resize to size x size,
-    ImageNet normalisation as in the notebook's test transform).
-
-    Args:
-        model_or_prefix: a paddle.nn.Layer (run in eval mode), or the prefix of an exported
-            model (run with a paddle.inference predictor).
-        image_paths: paths of image files (any format PIL reads).
-        class_names: one name per model output.
-        topk: number of classes to return per image (1 .. len(class_names)).
-        size: side of the square model input in pixels (128 for the notebook's AlexNet).
-        cpu_threads: CPU math threads of the predictor for a prefix; None = every available core.
+    model_or_prefix: a paddle.nn.Layer (run in eval mode), or the prefix of an exported model (run with a
+    predictor of `cpu_threads` threads). Each image gets `inference_transform(size)`; `class_names` has one
+    name per model output.
     """
     image_paths = [os.fspath(path) for path in image_paths]
     if not image_paths:
@@ -126,19 +102,15 @@ def predict_images(model_or_prefix, image_paths, class_names, topk=5, size=128, 
         logits = run_predictor(create_predictor(model_or_prefix, cpu_threads), batch)
     if logits.shape[-1] != len(class_names):
         raise ValueError(f"the model has {logits.shape[-1]} outputs but {len(class_names)} class names were given")
-    logits = logits - logits.max(axis=1, keepdims=True)
-    probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    probs = paddle.nn.functional.softmax(paddle.to_tensor(logits), axis=1).numpy()
     order = np.argsort(-probs, axis=1, kind="stable")[:, :topk]
     return [[(class_names[i], float(p[i])) for i in row] for p, row in zip(probs, order)]
 
 
 def inference_transform(size=128):
-    """PIL image -> float32 [3, size, size]: RGB, a bilinear resize to size x size, then the notebook's
-    test transform (`build_transforms("notebook", train=False, size=size)`: Resize, ToTensor, Normalize).
-
-    The notebook's Resize(128) scales the shorter side; on its square CIFAR-10 images the square
-    resize here gives the same pixels, and it keeps the fixed-size AlexNet head usable on photos.
-    """
+    """PIL image -> float32 [3, size, size]: RGB, a bilinear resize to size x size (the same pixels as the
+    notebook's Resize on square CIFAR-10 images, and any photo fits the fixed-size AlexNet head), then the
+    notebook's test transform."""
     notebook_test = build_transforms("notebook", train=False, size=size)
     return lambda image: notebook_test(image.convert("RGB").resize((size, size), Image.BILINEAR))
 

@@ -1,26 +1,11 @@
 """What channel-attention gates do image by image: per-image gates of every stage, summarised by class.
 
-`ecapaddle.plots.eca_attention_weights` gives one mean gate per channel over a batch. That hides the
-question attention is about: does a stage weight its channels differently for different images, and
-does that difference follow the class? `gate_statistics` records the gate vector of every image at
-every gate layer (ECA, CECA, UnitGateECA, SE and its variants, ECA-NS: any layer with an
-`attention(x)` method) and `StageGates` summarises it:
+Does a stage weight its channels differently for different images, and does that follow the class? A
+mean gate per channel hides it. `gate_statistics` records the gate vector of every image at every gate
+layer (a `ChannelGate`) and `StageGates` summarises it. Standard deviations are population ones (ddof=0).
 
-| summary | what it is | reading |
-|---|---|---|
-| `mean()` [C] | mean gate of each channel over all images | the static part: a fixed rescaling of the channels |
-| `class_means()` [K, C] | mean gate of each channel over the images of each class | a class's "profile" |
-| `channel_spread()` | std over channels of `mean()` | how unevenly the stage weights its channels on average |
-| `image_spread()` | std over images of each channel's gate, averaged over channels | how much the gates change from image to image |
-| `class_spread()` | std over classes of `class_means()`, averaged over channels | how much the class profiles differ |
-| `class_share()` | between-class variance / total variance of the gates (summed over channels) | the part of the image-to-image change that the class explains |
-
-Standard deviations are population ones (ddof=0). `class_share` is the eta squared of a one-way
-analysis of variance: 0 when every class has the same mean gates, 1 when the gates depend on the class
-only. A gate is a function of the image, and images of one class look alike, so even gates with random
-weights have a large class share: judge trained gates against the same statistics of untrained gates (the
-model as built, before training) and of a control computed by this code, not against
-`class_share_floor()`, which is only what gates independent of the image would give, (K - 1) / (N - 1).
+Images of one class look alike, so even gates with random weights have a large `class_share`: judge
+trained gates against untrained gates and a control, not against `class_share_floor()`.
 """
 from dataclasses import dataclass
 
@@ -28,18 +13,13 @@ import numpy as np
 import paddle
 
 from .layers.gate import ChannelGate
+from .utils import eval_mode
 
 
 @dataclass
 class StageGates:
-    """The gates of one attention layer on a set of images.
-
-    Attributes:
-        name: the layer's name in the model (`model.named_sublayers()`), e.g. "features.1".
-        gates: [N, C] float64, the gate of every channel for every image.
-        labels: [N] int64, the class of every image.
-        num_classes: K, the number of classes (classes without images get NaN rows in `class_means`).
-    """
+    """The gates [N, C] (float64) of the attention layer `name` (as in `model.named_sublayers()`) on N images
+    of classes `labels` [N] (int64) out of `num_classes` K."""
     name: str
     gates: np.ndarray
     labels: np.ndarray
@@ -74,19 +54,16 @@ class StageGates:
 
     def class_spread(self):
         """std over the classes present of each channel's class mean, averaged over channels."""
-        means = self.class_means()
-        return float(means[~np.isnan(means[:, 0])].std(axis=0).mean())
+        return float(np.nanstd(self.class_means(), axis=0).mean())
 
     def class_share(self):
-        """Between-class variance / total variance of the gates, summed over channels (eta squared, in [0, 1])."""
-        centred = self.gates - self.mean()
-        total = float((centred ** 2).sum())
+        """Between-class variance / total variance of the gates, summed over channels: the eta squared of a
+        one-way analysis of variance, 0 when every class has the same mean gates, 1 when only the class counts."""
+        total = float(((self.gates - self.mean()) ** 2).sum())
         if total == 0.0:
             return 0.0
-        counts = self.class_counts()
-        present = counts > 0
-        between = float((counts[present, None] * (self.class_means()[present] - self.mean()) ** 2).sum())
-        return between / total
+        # classes without images have NaN means and count 0: nansum leaves them out
+        return float(np.nansum(self.class_counts()[:, None] * (self.class_means() - self.mean()) ** 2)) / total
 
     def class_share_floor(self):
         """Expected `class_share` of gates independent of the image: (classes present - 1) / (N - 1)."""
@@ -101,59 +78,46 @@ class StageGates:
                 "class share": self.class_share(), "class share floor": self.class_share_floor()}
 
 
-def gate_statistics(model, dataset, batch_size=64, max_images=512, num_classes=None, layer_types=None):
-    """Per-image gates of every gate layer of `model` on the first `max_images` items of `dataset`.
-
-    Args:
-        model: a `paddle.nn.Layer` containing gate layers (ECA, SE, ...). Run in eval mode without
-            gradients; its training/eval state is restored afterwards.
-        dataset: a sequence of (image [3, H, W] float32, label int) items, e.g. a validation set.
-        batch_size: images per forward pass.
-        max_images: use the first this many items (None: all). Take a class-stratified subset
-            (`ecapaddle.data` sets are) so that every class is represented.
-        num_classes: K; default the largest label + 1.
-        layer_types: classes of the layers to record; default `ChannelGate` (ECA, CECA, UnitGateECA, SE and
-            its variants, ECA-NS).
-
-    Returns a list of `StageGates`, one per gate layer in forward order.
-    """
-    layer_types = (ChannelGate,) if layer_types is None else tuple(layer_types)
-    count = len(dataset) if max_images is None else min(int(max_images), len(dataset))
-    if count < 1:
-        raise ValueError("gate_statistics needs at least one image")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    names, recorded, hooks = [], {}, []
+def record_gates(model, images, layer_type=ChannelGate):
+    """{layer name: gates [N, C] float64} of every `layer_type` layer of `model` on `images` [N, 3, H, W], in
+    forward order; the model runs in eval mode without gradients, and keeps its mode."""
+    recorded, hooks = {}, []
     for name, layer in model.named_sublayers():
-        if isinstance(layer, layer_types):
+        if isinstance(layer, layer_type):
             def hook(layer, inputs, output, name=name):
                 x = inputs[0]
-                recorded[name].append(layer.attention(x).reshape([x.shape[0], -1]).numpy().astype("float64"))
-            names.append(name)
-            recorded[name] = []
+                recorded[name] = layer.attention(x).reshape([x.shape[0], -1]).numpy().astype("float64")
             hooks.append(layer.register_forward_post_hook(hook))
     if not hooks:
-        raise ValueError(f"{type(model).__name__} has no gate layer ({', '.join(t.__name__ for t in layer_types)})")
-    labels = []
-    was_training = model.training
-    model.eval()
+        raise ValueError(f"{type(model).__name__} has no {layer_type.__name__} layer (no gate layer to record)")
     try:
-        with paddle.no_grad():
-            for start in range(0, count, batch_size):
-                items = [dataset[i] for i in range(start, min(start + batch_size, count))]
-                model(paddle.to_tensor(np.stack([np.asarray(image, dtype="float32") for image, _ in items])))
-                labels += [int(np.asarray(label).reshape(-1)[0]) for _, label in items]
+        with eval_mode(model), paddle.no_grad():
+            model(images)
     finally:
         for h in hooks:
             h.remove()
-        model.train(was_training)
+    return recorded
+
+
+def gate_statistics(model, dataset, batch_size=64, max_images=512, num_classes=None):
+    """`StageGates` of every gate layer of `model`, in forward order, on the first `max_images` (None: all)
+    items of `dataset`, (image [3, H, W] float32, label int) items, e.g. a class-stratified validation set
+    so that every class is represented; num_classes (K) defaults to the largest label + 1."""
+    count = len(dataset) if max_images is None else min(int(max_images), len(dataset))
+    if count < 1:
+        raise ValueError("gate_statistics needs at least one image")
+    batches, labels = [], []
+    for start in range(0, count, batch_size):
+        items = [dataset[i] for i in range(start, min(start + batch_size, count))]
+        batches.append(record_gates(model, paddle.to_tensor(np.stack([np.asarray(x, "float32") for x, _ in items]))))
+        labels += [int(np.asarray(label).reshape(-1)[0]) for _, label in items]
     labels = np.asarray(labels, dtype="int64")
     if labels.min() < 0:
         raise ValueError(f"labels must be >= 0, got {labels.min()}")
     num_classes = int(labels.max()) + 1 if num_classes is None else int(num_classes)
     if labels.max() >= num_classes:
         raise ValueError(f"label {labels.max()} >= num_classes {num_classes}")
-    return [StageGates(name, np.concatenate(recorded[name]), labels, num_classes) for name in names]
+    return [StageGates(name, np.concatenate([b[name] for b in batches]), labels, num_classes) for name in batches[0]]
 
 
 def gate_table(stages):

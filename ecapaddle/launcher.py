@@ -1,19 +1,8 @@
 """`--procs N` of the command line: the CLI re-launches itself as N one-thread data-parallel processes.
 
-`python -m ecapaddle train --procs N` (or `compare`) checks its options and output folder, then
-runs `python -m paddle.distributed.launch --nproc_per_node N python -m ecapaddle <same options>`
-with OMP_NUM_THREADS=1 and `--threads 1`; the launched workers (PADDLE_TRAINERS_NUM set) train
-with `paddle.DataParallel` over gloo, as the engine already does on GPUs. Process 0 writes the
-files; its output is shown, every worker's log is kept in <out>/launch-logs/workerlog.<rank>. The launcher's
-other files there (envlog.<rank> and backup_env.<rank>.json always, default.<job>.log at times) copy every
-environment variable, access tokens included, into a folder people share; they are deleted when the workers end.
-
-Relation to a single-process run: the global batch stays --batch-size and each of the N processes
-takes batch/N images of it, with the same shuffled order, learning-rate schedule and averaged
-gradients. Each process draws its own random augmentation (and dropout, mixup) stream, seeded from
-(seed, epoch, rank), so a --procs N run is deterministic for that N but not bitwise equal to a
---procs 1 run: it is the same recipe with different random draws, statistically equivalent. Every process
-validates on the whole validation set after each epoch.
+After checking its options and output folder, `train --procs N` (or `compare`) runs `python -m
+paddle.distributed.launch --nproc_per_node N python -m ecapaddle <same options> --threads 1`; the workers
+train with `paddle.DataParallel` over gloo (how such a run relates to a single-process one: PROCS_HELP).
 """
 import os
 import subprocess
@@ -30,14 +19,9 @@ PROCS_HELP = ("data-parallel training in N processes of one thread each (auto: o
               "--procs 1 (the same recipe, statistically). Worker logs go to <out>/" + LOG_FOLDER + ". Default 1")
 
 
-def is_launched_worker():
-    """True in a process started by paddle.distributed.launch (or spawn)."""
-    return any(name in os.environ for name in WORKER_ENV)
-
-
 def needs_launch(procs):
-    """Whether this process should start `procs` workers instead of training itself."""
-    return procs > 1 and not is_launched_worker()
+    """Whether this process should start `procs` workers instead of training itself (it is not one of them)."""
+    return procs > 1 and not any(name in os.environ for name in WORKER_ENV)
 
 
 def launch_command(argv, procs, log_dir):
@@ -47,11 +31,8 @@ def launch_command(argv, procs, log_dir):
 
 
 def launch_workers(argv, procs, out_dir, batch_size):
-    """Run the CLI command `argv` in `procs` one-thread workers writing into `out_dir`; return the exit code.
-
-    The workers get `--out out_dir --force --threads 1` appended: this process has already checked and
-    created `out_dir`, and each worker must use one core.
-    """
+    """Run the CLI command `argv` in `procs` one-thread workers writing into `out_dir` (already checked and
+    created, hence `--force`); return the exit code."""
     if batch_size % procs:
         raise ValueError(f"--batch-size {batch_size} must be divisible by --procs {procs}: each process takes "
                          f"an equal share of the global batch")
@@ -75,8 +56,8 @@ def launch_workers(argv, procs, out_dir, batch_size):
 
 
 def keep_worker_logs_only(log_dir):
-    """Delete every file in `log_dir` but the workers' logs (workerlog.<rank>): the others are the launcher's
-    copies of the whole environment."""
+    """Delete every file in `log_dir` but the workers' logs (workerlog.<rank>): the launcher's other files there
+    copy every environment variable, access tokens included, into a folder people share."""
     if os.path.isdir(log_dir):
         for name in os.listdir(log_dir):
             path = os.path.join(log_dir, name)

@@ -7,16 +7,11 @@ REDUCTIONS = ("mean", "sum", "none")
 
 
 class LabelSmoothingCrossEntropy(nn.Layer):
-    """loss = (1 - epsilon) * NLL(p, y) + epsilon * mean over classes of -log p.
+    """loss = (1 - epsilon) * NLL(p, y) + epsilon * mean over classes of -log p, epsilon in [0, 1).
 
-    The same as `F.cross_entropy(logits, y, label_smoothing=epsilon)`, written out so that the
-    formula of the course notebook is visible.
-
-    Args:
-        epsilon: smoothing in [0, 1); 0 gives the plain cross entropy.
-        reduction: "mean", "sum" or "none" over the batch.
-
-    Shapes: logits [N, K], labels [N] or [N, 1] (int) -> scalar, or [N] for reduction="none".
+    The same as `F.cross_entropy(logits, y, label_smoothing=epsilon)`, written out so that the formula of
+    the course notebook is visible. logits [N, K], labels [N] or [N, 1] (int) -> a scalar, reduced over
+    the batch by `reduction` ("mean" or "sum"), or [N] for reduction="none".
     """
 
     def __init__(self, epsilon=0.1, reduction="mean"):

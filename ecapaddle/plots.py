@@ -1,8 +1,8 @@
 """Figures drawn from training histories (the JSON the engine writes) and from models.
 
-Every function returns the matplotlib Figure and, given `path`, also saves it (the suffix,
-.png or .svg, picks the format), so any figure can be redrawn without training again.
+Every function returns the matplotlib Figure and, given `path`, also saves it (.png or .svg by suffix).
 """
+import itertools
 import textwrap
 
 import matplotlib.pyplot as plt
@@ -13,15 +13,10 @@ from .utils import group_by_model
 
 
 def save_figure(fig, path, dpi=120):
-    """Save `fig` to `path` (PNG or SVG by suffix) and return `fig`."""
+    """Save `fig` to `path` unless it is None; return `fig`."""
     if path is not None:
         fig.savefig(path, dpi=dpi, bbox_inches="tight")
     return fig
-
-
-def _colours(names):
-    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    return {name: cycle[i % len(cycle)] for i, name in enumerate(names)}
 
 
 def _band(ax, x, runs, colour, label=None, style="-", **kwargs):
@@ -33,14 +28,11 @@ def _band(ax, x, runs, colour, label=None, style="-", **kwargs):
 
 
 def plot_learning_curves(histories, path=None, title=None):
-    """Training loss per logged step, and train / val accuracy per epoch, one colour per model.
-
-    Lines are the mean over a model's runs (seeds); the shaded band spans their minimum to maximum
-    (no band for a single run). Dashed = train accuracy, solid = validation accuracy. Runs of
-    different lengths are drawn over the epochs (steps) they all have.
-    """
+    """Training loss per logged step, and train (dashed) / val (solid) accuracy per epoch, one colour per model:
+    the mean over a model's runs (seeds), with a band from their minimum to their maximum, over the epochs
+    (steps) they all have."""
     groups = group_by_model(histories)
-    colours = _colours(groups)
+    colours = dict(zip(groups, itertools.cycle(plt.rcParams["axes.prop_cycle"].by_key()["color"])))
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(12, 4.2))
     for name, runs in groups.items():
         n_seeds = f" ({len(runs)} seeds)" if len(runs) > 1 else ""
@@ -108,33 +100,14 @@ def plot_prediction_grid(images, labels, preds, class_names, path=None, cols=6, 
 
 
 def eca_attention_weights(model, images):
-    """Mean ECA gate per channel for each ECA layer of `model` on `images` [N, 3, H, W].
-
-    Returns a list of (layer name, kernel weights [k], mean gate [C]) in forward order.
-    """
-    import paddle
-
+    """(layer name, kernel weights [k], mean gate [C] over `images` [N, 3, H, W]) of each ECA layer of `model`,
+    in forward order."""
+    from .gates import record_gates
     from .layers.eca import ECA
 
-    found, hooks = [], []
-    for name, layer in model.named_sublayers():
-        if isinstance(layer, ECA):
-            def hook(layer, inputs, output, name=name):
-                gate = layer.attention(inputs[0]).reshape([inputs[0].shape[0], -1])
-                found.append((name, layer.conv.weight.numpy().ravel(), gate.mean(axis=0).numpy()))
-            hooks.append(layer.register_forward_post_hook(hook))
-    if not hooks:
-        raise ValueError(f"{type(model).__name__} has no ECA layer to show")
-    was_training = model.training
-    model.eval()
-    try:
-        with paddle.no_grad():
-            model(images)
-    finally:
-        for h in hooks:
-            h.remove()
-        model.train(was_training)
-    return found
+    layers = dict(model.named_sublayers())
+    return [(name, layers[name].conv.weight.numpy().ravel(), gates.mean(axis=0))
+            for name, gates in record_gates(model, images, ECA).items()]
 
 
 def plot_eca_weights(model, images, path=None):
@@ -155,7 +128,6 @@ def plot_eca_weights(model, images, path=None):
     return save_figure(fig, path)
 
 
-
 # ---- the ECA block, drawn (the idea of Fig. 2 of Wang et al., CVPR 2020, https://arxiv.org/abs/1910.03151) ----
 
 CELL = 0.42                   # side of one channel's cell in a drawn vector [N, C]
@@ -164,10 +136,8 @@ MAP_SIDE, MAP_STEP = 1.9, 0.22   # side of one H x W slice of a drawn feature ma
 
 
 def _draw_feature_map(ax, x, y_mid, label, faces=("#9ecae1",) * 4):
-    """A feature map [N, C, H, W] drawn as a stack of H x W slices from x, centred on y_mid.
-
-    Returns the stack's right edge and top edge.
-    """
+    """A feature map [N, C, H, W] drawn as a stack of H x W slices from x, centred on y_mid; returns its right
+    and top edges."""
     depth = (len(faces) - 1) * MAP_STEP
     bottom = y_mid - (MAP_SIDE + depth) / 2
     for i, colour in enumerate(faces):                         # back slice first
@@ -254,15 +224,8 @@ def _draw_gate_block(ax, y_mid, title, draw_excitation):
 
 
 def draw_eca_block(ax=None, se=True, path=None):
-    """The ECA block (after the paper's Fig. 2) and, below it for contrast, the SE block (if `se`).
-
-    ECA: x [N, C, H, W] -> global average pooling -> y [N, C] -> 1-D convolution of size k across the
-    channels (each output channel sees its k neighbours, with the same k weights for every channel)
-    -> [N, C] -> sigmoid -> gate [N, C, 1, 1] -> out = x * gate [N, C, H, W].
-    SE: the same pooling and product, with FC (C -> C/r) -> ReLU -> FC (C/r -> C) in between, which
-    mixes every channel with every other through a narrower layer.
-    Draws on `ax` (a new figure when None) and returns the Figure (saved to `path` if given).
-    """
+    """The ECA block (after the paper's Fig. 2) and, below it for contrast, the SE block (if `se`), drawn on
+    `ax` (a new figure when None); returns the Figure (saved to `path` if given)."""
     x_limits, y_limits = (-0.2, 16.0), (-9.1 if se else -3.2, 3.5)
     if ax is None:                             # 13 inches wide, and the height that keeps the drawing's proportions
         _, ax = plt.subplots(figsize=(13, 13 * np.ptp(y_limits) / np.ptp(x_limits)))

@@ -7,9 +7,7 @@
 | `full`  | real CIFAR-10: all 50,000 training images, validated on the test split, 50 epochs | the original notebook's recipe, for a GPU |
 
 Every recipe uses the notebook's optimiser and loss (Adam 1e-3, weight decay 1e-5, cosine annealing
-stepped every batch, label smoothing 0.1); they differ in data, budget and loader settings. Use
-`get_recipe(name, **overrides)` to change any value (the CLI's explicit flags do that), and
-`recipe_datasets(recipe, archive)` for its datasets (the CLI and the course both use it).
+stepped every batch, label smoothing 0.1); they differ in data, budget and loader settings.
 """
 import dataclasses
 from dataclasses import dataclass
@@ -24,14 +22,11 @@ class Recipe:
     """Data, budget and optimiser settings of a training run.
 
     Args:
-        name: the recipe's name.
         synthetic: use a generated archive (synthetic_train + synthetic_test images) instead of CIFAR-10.
         train_subset: training images (class-stratified); None = all (after any validation hold-out).
-        val_from: "train" holds `val_subset` images out of the training split and evaluates the test
-            split once at the end; "test" validates on the test split (the original notebook's protocol).
-        val_subset: validation images; None = the whole test split (val_from "test") or HOLDOUT (val_from
-            "train"); `val_size` says which.
-        transforms: augmentation preset ("notebook" or "fast").
+        val_from: "train" holds `val_size` images out of the training split and evaluates the test split
+            once at the end; "test" validates on the test split (the original notebook's protocol).
+        val_subset, transforms: validation images (None: `val_size`'s default), augmentation preset.
         epochs, batch_size, lr, weight_decay, label_smoothing, num_workers, amp: as in `TrainConfig`.
     """
     name: str
@@ -104,21 +99,14 @@ def get_recipe(name, **overrides):
         recipe = RECIPES[name]
     else:
         raise ValueError(f"unknown recipe {name!r}; choose one of {', '.join(RECIPES)}")
-    unknown = set(overrides) - {f.name for f in dataclasses.fields(Recipe)}
-    if unknown:
-        raise ValueError(f"unknown recipe fields {sorted(unknown)}")
-    return dataclasses.replace(recipe, **overrides) if overrides else recipe
+    return dataclasses.replace(recipe, **overrides)
 
 
 def recipe_datasets(recipe, archive, source=None):
     """(train set, validation set, test set or None, data_info) of `recipe` on the CIFAR-10 `archive`.
 
-    The recipe's `val_from` decides the protocol: "train" holds `val_size` images out of the training
-    split and keeps the test split for one final evaluation; "test" validates on the test split (the
-    original notebook's protocol; no separate test). Subsets are class-stratified with seed 0.
-    data_info (stored in each run's history) says what the data was: kind, source (default
-    `describe_source`), recipe, transforms, subset_seed, val_source
-    and test_size.
+    Subsets are class-stratified with seed 0. data_info (stored in each run's history) says what the data
+    was: kind, source (default `describe_source`), recipe, transforms, subset_seed, val_source, test_size.
     """
     from .data import describe_source, is_synthetic, load_cifar10_holdout, load_cifar10_splits
 

@@ -1,22 +1,17 @@
 """Comparison tables from training histories: means with t-based confidence intervals, paired differences.
 
-A table is only as good as the runs it averages, so `check_comparable` refuses groups of runs that
-differ in data, budget or recipe, or (unless asked) whose validation images came from the test split.
-
-With the runs' test predictions (`load_predictions`), the report also says which noise limits a paired
-comparison: the spread of the difference between seeds (between-run noise: initial weights, data order,
-augmentation) against the sampling noise of the test images, and per seed McNemar's exact test on the images
-one model gets right and the other wrong. Runs of the same seed start from the same shared weights
-(`ecapaddle.models.AlexNet`), so a paired difference compares the models, not two draws of the weights.
+`check_comparable` refuses to average runs that differ in data, budget or recipe. With the runs' test
+predictions, the report also sets the spread of a paired difference between seeds against the sampling
+noise of the test images, with McNemar's exact test per seed.
 """
 import csv
 import io
+import itertools
 import math
 from pathlib import Path
 
 import numpy as np
 
-from .engine import load_history
 from .plots import plot_learning_curves
 from .utils import group_by_model
 
@@ -36,55 +31,23 @@ def run_name(history):
     return f"{history['model']['name']}-seed{history['config']['seed']}"
 
 
-def _student_t_cdf(t, df):
-    """P(T <= t) for Student's t with df degrees of freedom (regularised incomplete beta, continued fraction)."""
-    x = df / (df + t * t)
-    a, b = df / 2.0, 0.5
-    # I_x(a, b) by Lentz's continued fraction (Numerical Recipes betacf), valid for x < (a+1)/(a+b+2)
-    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x))
-    if x < (a + 1) / (a + b + 2):
-        tail = front * _beta_fraction(x, a, b) / a
-    else:
-        tail = 1.0 - front * _beta_fraction(1 - x, b, a) / b
-    return 1 - 0.5 * tail if t > 0 else 0.5 * tail
-
-
-def _beta_fraction(x, a, b, tiny=1e-300):
-    c, d = 1.0, 1.0 - (a + b) * x / (a + 1)
-    d = 1.0 / (d if abs(d) > tiny else tiny)
-    h = d
-    for m in range(1, 300):
-        for numerator in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
-                          -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
-            d = 1.0 + numerator * d
-            d = 1.0 / (d if abs(d) > tiny else tiny)
-            c = 1.0 + numerator / c
-            c = c if abs(c) > tiny else tiny
-            h *= d * c
-        if abs(d * c - 1.0) < 1e-15:
-            break
-    return h
-
-
 def t_quantile(p, df):
-    """The p-quantile (0.5 < p < 1) of Student's t with df degrees of freedom, by bisection on the CDF."""
+    """The p-quantile (0.5 < p < 1) of Student's t with df degrees of freedom.
+
+    With x = sqrt(df) tan(theta), P(0 <= T <= x) is c * (integral of cos(theta)^(df-1) from 0 to theta),
+    c = Gamma((df+1)/2) / (sqrt(pi) Gamma(df/2)): integrated on a fine grid of theta in [0, pi/2], inverted.
+    """
     if not 0.5 < p < 1 or df < 1:
         raise ValueError(f"t_quantile needs 0.5 < p < 1 and df >= 1, got p={p}, df={df}")
-    low, high = 0.0, 1.0
-    while _student_t_cdf(high, df) < p:
-        high *= 2
-    for _ in range(200):
-        mid = (low + high) / 2
-        low, high = (mid, high) if _student_t_cdf(mid, df) < p else (low, mid)
-    return (low + high) / 2
+    theta = np.linspace(0, np.pi / 2, 200_001)
+    density = math.exp(math.lgamma((df + 1) / 2) - math.lgamma(df / 2)) / math.sqrt(math.pi) * np.cos(theta) ** (df - 1)
+    mass = np.concatenate([[0.0], np.cumsum((density[1:] + density[:-1]) / 2 * np.diff(theta))])
+    return math.sqrt(df) * math.tan(np.interp(p - 0.5, mass, theta))
 
 
 def t_interval(values, confidence=0.95):
-    """(mean, half width) of the t-based confidence interval of the mean; half width None for one value.
-
-    With n values the half width is t_{(1+confidence)/2, n-1} * s / sqrt(n), s the sample standard
-    deviation: for 3 seeds t = 4.30, so the interval is much wider than "mean ± 2 s.e.".
-    """
+    """(mean, half width) of the t-based confidence interval of the mean of n values: half width
+    t_{(1+confidence)/2, n-1} * s / sqrt(n), s their sample standard deviation; None for one value."""
     values = np.asarray(values, dtype="float64")
     if values.size == 0:
         raise ValueError("t_interval needs at least one value")
@@ -116,11 +79,8 @@ def val_source(history):
 
 
 def check_comparable(histories, allow_val_from_test=False):
-    """Raise ReportError unless all runs share data, budget and recipe (seeds may differ).
-
-    With allow_val_from_test False (the default), runs validated on the test split are refused too:
-    their "best val acc" was chosen on the images it reports.
-    """
+    """Raise ReportError unless all runs share data, budget and recipe (seeds may differ), and, unless
+    `allow_val_from_test`, none was validated on the test split (its "best val acc" was chosen on them)."""
     if not histories:
         raise ReportError("no runs to report")
     if not allow_val_from_test:
@@ -137,56 +97,47 @@ def check_comparable(histories, allow_val_from_test=False):
             details = "; ".join(f"{k}: {reference.get(k)!r} vs {recipe.get(k)!r}" for k in differ[:4])
             raise ReportError(f"runs {run_name(histories[0])} and {run_name(h)} differ in {details}; "
                               f"a table averages only runs of the same data, budget and recipe: report them separately")
-    return histories
 
 
 def chance_level_runs(histories):
     """Names of runs whose final validation accuracy is within CHANCE_MARGIN of 1/K (they learned nothing)."""
-    flagged = []
-    for h in histories:
-        classes = len(h["test"]["final"]["per_class_acc"]) if h.get("test") else h["data"].get("num_classes", 10)
-        if h["epochs"] and h["epochs"][-1]["val_acc"] <= 1 / classes + CHANCE_MARGIN:
-            flagged.append(run_name(h))
-    return flagged
+    def classes(h):
+        return len(h["test"]["final"]["per_class_acc"]) if h.get("test") else h["data"].get("num_classes", 10)
+    return [run_name(h) for h in histories
+            if h["epochs"] and h["epochs"][-1]["val_acc"] <= 1 / classes(h) + CHANCE_MARGIN]
 
 
 def _test_acc(history, which="final"):
-    test = history.get("test")
-    if not test or not test.get(which):
-        return None
-    return test[which]["acc"]
+    test = history.get("test") or {}
+    return test[which]["acc"] if test.get(which) else None
 
 
 def summarize(histories, confidence=0.95):
-    """One row dict per model: accuracies as mean ± t-interval half width over its runs (seeds).
+    """One row dict per model (COLUMNS): accuracies as mean ± t-interval half width over its runs (seeds);
+    "-" for a test accuracy of runs without a test evaluation."""
+    def interval(values):
+        return "-" if None in values else format_interval(values, confidence=confidence)
 
-    Columns (COLUMNS): final train / val accuracy, best val accuracy and its epoch, final test accuracy
-    (final weights) and the test accuracy of the best-on-validation weights ("-" without a test evaluation).
-    """
     rows = []
     for name, runs in group_by_model(histories).items():
         last = [h["epochs"][-1] for h in runs]
-        test_final = [_test_acc(h) for h in runs]
-        test_best = [_test_acc(h, "best") for h in runs]
         rows.append({
             "model": name,
             "runs": len(runs),
             "params": f"{runs[0]['model']['params']:,}",
-            "final train acc": format_interval([e["train_acc"] for e in last], confidence=confidence),
-            "final val acc": format_interval([e["val_acc"] for e in last], confidence=confidence),
-            "best val acc": format_interval([h["best"]["val_acc"] for h in runs], confidence=confidence),
+            "final train acc": interval([e["train_acc"] for e in last]),
+            "final val acc": interval([e["val_acc"] for e in last]),
+            "best val acc": interval([h["best"]["val_acc"] for h in runs]),
             "best epoch": ",".join(str(h["best"]["epoch"]) for h in runs),
-            "final test acc": "-" if None in test_final else format_interval(test_final, confidence=confidence),
-            "test acc (best-val weights)": "-" if None in test_best else format_interval(test_best, confidence=confidence),
+            "final test acc": interval([_test_acc(h) for h in runs]),
+            "test acc (best-val weights)": interval([_test_acc(h, "best") for h in runs]),
         })
     return rows
 
 
 def paired_differences(histories, base, other, metric="val"):
-    """`other` minus `base`, paired by seed: list of (seed, difference) for seeds both have.
-
-    metric: "val" (final validation accuracy) or "test" (final test accuracy, runs without one skipped).
-    """
+    """`other` minus `base` in final "val" or "test" accuracy (`metric`), paired by seed: [(seed, difference)]
+    for the seeds both have (runs without a test accuracy skipped)."""
     if metric not in ("val", "test"):
         raise ValueError(f"metric must be 'val' or 'test', got {metric!r}")
     value = (lambda h: h["epochs"][-1]["val_acc"]) if metric == "val" else _test_acc
@@ -199,8 +150,6 @@ def paired_differences(histories, base, other, metric="val"):
 def describe_differences(histories, base, other, metric="val", confidence=0.95):
     """One line: per-seed differences of `other` - `base` in points, and their mean with a t interval."""
     diffs = paired_differences(histories, base, other, metric)
-    if not diffs:
-        return f"{other} - {base} ({metric}): no common seeds"
     points = [100 * d for _, d in diffs]
     per_seed = ", ".join(f"seed {s}: {p:+.2f}" for (s, _), p in zip(diffs, points))
     mean, half = t_interval(points, confidence)
@@ -209,41 +158,29 @@ def describe_differences(histories, base, other, metric="val", confidence=0.95):
     return f"{other} - {base}, final {metric} acc: {per_seed}; {interval}"
 
 
-def load_predictions(history_paths):
-    """{run name: {"label": [n], "pred": [n]}} from the `predictions.npz` beside each history.json that has one."""
+def load_predictions(runs):
+    """{run name: {"label": [n], "pred": [n]}} from the `predictions.npz` beside each history.json of `runs`,
+    {path of a history.json: that history}, that has one."""
     predictions = {}
-    for path in history_paths:
-        path = Path(path)
-        saved = path.parent / PREDICTIONS_FILE
+    for path, history in runs.items():
+        saved = Path(path).parent / PREDICTIONS_FILE
         if saved.is_file():
             with np.load(saved) as data:
-                predictions[run_name(load_history(path))] = {"label": data["label"], "pred": data["pred"]}
+                predictions[run_name(history)] = {"label": data["label"], "pred": data["pred"]}
     return predictions
 
 
 def mcnemar_p(only_a, only_b):
-    """Two-sided exact McNemar p-value for two classifiers on the same images.
-
-    only_a / only_b: the images only classifier A / only classifier B gets right. Under "equally accurate" each
-    of these n = only_a + only_b images falls on either side with probability 1/2, so the p-value is
-    2 * P(X <= min(only_a, only_b)) for X ~ Binomial(n, 1/2), at most 1.
-    """
-    n, k = only_a + only_b, min(only_a, only_b)
-    if n == 0:
-        return 1.0
-    log_half = n * math.log(0.5)
-    tail = sum(math.exp(math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) + log_half)
-               for i in range(k + 1))
-    return min(1.0, 2.0 * tail)
+    """Two-sided exact McNemar p-value for two classifiers on the same images, `only_a` / `only_b` the images
+    only classifier A / B gets right: 2 * P(X <= min(only_a, only_b)), X ~ Binomial(only_a + only_b, 1/2)."""
+    n = only_a + only_b
+    return min(1.0, 2 * sum(math.comb(n, i) for i in range(min(only_a, only_b) + 1)) / 2 ** n)
 
 
 def compare_predictions(predictions_a, predictions_b):
-    """A paired comparison of two runs on the same test images, as a dict.
-
-    Keys: n, acc_a, acc_b, only_a (images only A gets right), only_b, p (McNemar's exact p-value), and se: the
-    standard error, in points, that test-image sampling alone gives the accuracy difference B - A,
-    100 * sqrt((d - m^2) / n) with d the discordant share and m the difference in accuracy.
-    """
+    """A paired comparison of two runs on the same test images: dict(n, acc_a, acc_b, only_a (images only A
+    gets right), only_b, p (McNemar's exact p-value), se), se the standard error, in points, that test-image
+    sampling alone gives the difference B - A: 100 * sqrt((d - m^2) / n), d the discordant share, m B - A."""
     labels = predictions_a["label"]
     if not np.array_equal(labels, predictions_b["label"]):
         raise ReportError("the two runs' predictions are not of the same test images in the same order")
@@ -259,11 +196,9 @@ def compare_predictions(predictions_a, predictions_b):
 def noise_of_differences(histories, predictions, base, other, confidence=0.95):
     """`other` - `base` on the test images, paired by seed, with both kinds of noise; None without common seeds.
 
-    Returns a dict: per_seed [(seed, compare_predictions(base run, other run))], mean (points), half (the t
-    interval's half width, None for one seed), between (standard deviation of the differences across seeds,
-    points, None for one seed) and test_se (root mean square of the per-seed test-sampling standard errors).
-    When `between` is well above `test_se`, the runs, not the test set, limit the answer: more seeds help, a
-    larger test set would not.
+    Returns dict(per_seed [(seed, compare_predictions(base run, other run))], mean, half (of the t interval),
+    between (standard deviation across seeds), test_se (root mean square of the per-seed test-sampling
+    errors)), in points; half and between are None for one seed.
     """
     runs = {(h["model"]["name"], h["config"]["seed"]): run_name(h) for h in histories}
     seeds = sorted(s for (name, s) in runs if name == base and (other, s) in runs
@@ -284,13 +219,8 @@ def first_logged_loss(history):
     return steps[0]["loss"] if steps and steps[0]["step"] == 1 else None
 
 
-def _optional(value, fmt):
-    return "-" if value is None else format(value, fmt)
-
-
 def noise_section(histories, predictions, confidence=0.95):
     """Markdown: every pair of models compared on the test images, paired by seed, with McNemar per seed."""
-    models = list(group_by_model(histories))
     lines = [f"Paired differences on the test images, every pair of models (points; mean ± half width of the "
              f"{confidence:.0%} t interval over seeds). *between seeds*: standard deviation of the difference "
              f"across seeds; *test sampling*: the standard error the test images alone give one seed's difference.",
@@ -299,18 +229,18 @@ def noise_section(histories, predictions, confidence=0.95):
                "| comparison | seed | difference | only the first right | only the second right | p |",
                "|---|---|---|---|---|---|"]
     compared = 0
-    for i, base in enumerate(models):
-        for other in models[i + 1:]:
-            noise = noise_of_differences(histories, predictions, base, other, confidence)
-            if noise is None:
-                continue
-            compared += 1
-            interval = f"{noise['mean']:+.2f}" + ("" if noise["half"] is None else f" ± {noise['half']:.2f}")
-            lines.append(f"| {other} − {base} | {len(noise['per_seed'])} | {interval} | "
-                         f"{_optional(noise['between'], '.2f')} | {noise['test_se']:.2f} |")
-            for seed, c in noise["per_seed"]:
-                details.append(f"| {other} − {base} | {seed} | {100 * (c['acc_b'] - c['acc_a']):+.2f} | "
-                               f"{c['only_b']:,} | {c['only_a']:,} | {c['p']:.2g} |")
+    for base, other in itertools.combinations(group_by_model(histories), 2):
+        noise = noise_of_differences(histories, predictions, base, other, confidence)
+        if noise is None:
+            continue
+        compared += 1
+        interval = f"{noise['mean']:+.2f}" + ("" if noise["half"] is None else f" ± {noise['half']:.2f}")
+        between = "-" if noise["between"] is None else f"{noise['between']:.2f}"
+        lines.append(f"| {other} − {base} | {len(noise['per_seed'])} | {interval} | {between} | "
+                     f"{noise['test_se']:.2f} |")
+        for seed, c in noise["per_seed"]:
+            details.append(f"| {other} − {base} | {seed} | {100 * (c['acc_b'] - c['acc_a']):+.2f} | "
+                           f"{c['only_b']:,} | {c['only_a']:,} | {c['p']:.2g} |")
     if not compared:
         return ""
     if compared > 1:
@@ -371,11 +301,8 @@ def to_csv(rows):
 
 
 def report_text(histories, allow_val_from_test=False, confidence=0.95, predictions=None):
-    """The Markdown report of comparable runs: data line, table, paired differences, caveats.
-
-    With `predictions` ({run name: {"label", "pred"}}, `load_predictions`), also the paired comparisons on the
-    test images with both kinds of noise and McNemar's test (`noise_section`); the first logged losses always.
-    """
+    """The Markdown report of comparable runs: data line, table, paired differences, first losses, caveats;
+    with `predictions` (`load_predictions`) also the paired comparisons on the test images (`noise_section`)."""
     check_comparable(histories, allow_val_from_test)
     models = list(group_by_model(histories))
     lines = ["Data: " + describe_runs(histories) + ".", "",

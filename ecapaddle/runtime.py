@@ -1,13 +1,10 @@
-"""CPU settings of Paddle, made by explicit calls: importing ecapaddle changes nothing.
+"""CPU settings of Paddle, made by explicit calls of the entry points (`cli.main`, `course.setup`) only.
 
 Paddle computes on one core unless told otherwise: at import it sets OMP_NUM_THREADS=1 when the
-variable is unset (and prints a warning when it is set above 1). `use_all_cores()` gives this
-process's Paddle every core it may run on, at run time and without that warning;
-`set_num_threads(n)` sets any other count. The CLI uses `requested_threads()` (OMP_NUM_THREADS as
-the user set it) when given, else every core; `--threads` overrides both. `use_fast_mkl()` lets
-MKL use its fast kernels on AMD CPUs. Only the entry points (`ecapaddle.cli.main`,
-`ecapaddle.course.setup`) change these settings.
+variable is unset (and warns when it is set above 1). `use_all_cores()` gives Paddle every core this
+process may run on, at run time and without that warning; `set_num_threads(n)` sets any other count.
 """
+import contextlib
 import os
 import sys
 
@@ -50,32 +47,19 @@ def use_all_cores():
 
 
 def cpuinfo_field(name):
-    """The first value of the field `name` in /proc/cpuinfo ("vendor_id", "model name", ...); None when absent.
-
-    The name must match the whole key: "model" does not match "model name".
-    """
-    try:
-        with open(CPUINFO, encoding="utf-8") as f:
-            for line in f:
-                key, _, value = line.partition(":")
-                if key.strip() == name:
-                    return value.strip()
-    except OSError:
-        pass
+    """The first value of the field `name` ("vendor_id", "model name", ...) in /proc/cpuinfo; None when absent."""
+    with contextlib.suppress(OSError), open(CPUINFO, encoding="utf-8") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key.strip() == name:
+                return value.strip()
     return None
 
 
 def use_fast_mkl():
-    """On an AMD CPU, let MKL run its AVX2 kernels (MKL_DEBUG_CPU_TYPE=5); returns whether the switch is on.
-
-    The MKL in Paddle's CPU wheel (mklml), which computes dynamic-mode convolutions and matrix products,
-    takes a slow generic path on CPUs not made by Intel; the switch makes dynamic-mode training and
-    evaluation there markedly faster (benchmarks/README.md). MKL reads it at its first call, so this must
-    run before Paddle computes anything on the CPU in this process (`cli.main`, which also runs the
-    benchmark, and `ecapaddle.course.setup` call it first).
-    Nothing is changed on other CPUs or when MKL_DEBUG_CPU_TYPE is already set (the user's value wins).
-    Paddle Inference uses oneDNN and does not need it.
-    """
+    """On an AMD CPU, let MKL run its AVX2 kernels (MKL_DEBUG_CPU_TYPE=5) instead of its slow generic path;
+    returns whether the switch is on. MKL reads it at its first call, so this must run before Paddle computes
+    anything on the CPU. A value the user set is left alone."""
     name, value = MKL_AMD_SWITCH
     if name not in os.environ and cpuinfo_field("vendor_id") == "AuthenticAMD":
         os.environ[name] = value

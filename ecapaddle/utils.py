@@ -2,7 +2,6 @@
 import contextlib
 import itertools
 import random
-from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -35,8 +34,7 @@ def eval_mode(model):
     try:
         yield model
     finally:
-        if was_training:
-            model.train()
+        model.train(was_training)
 
 
 def first_free_dir(base, create=False):
@@ -58,7 +56,7 @@ def first_free_dir(base, create=False):
 
 def group_by_model(histories):
     """{model name: [histories]} in first-seen order."""
-    groups = OrderedDict()
+    groups = {}
     for h in histories:
         groups.setdefault(h["model"]["name"], []).append(h)
     return groups

@@ -44,3 +44,44 @@ def test_recipe_label_says_what_is_reduced():
 
 def test_committed_histories_missing_folder_is_empty(tmp_path):
     assert course.committed_histories("headline", figures_dir=tmp_path) == []
+
+
+def test_live_run_resumes_an_interrupted_run_and_reuses_a_finished_one(tmp_path, monkeypatch, capsys):
+    import importlib
+
+    import numpy as np
+
+    from ecapaddle.engine.history import without_wall_time
+
+    train_module = importlib.import_module("ecapaddle.engine.train")      # the package exports the function `train`
+
+    reference = course.live_run(["alexnet"], "quick", seeds=[0], runs_dir=tmp_path / "reference")
+    run_epoch, ran = train_module._Run.run_epoch, []
+
+    def stop_at_epoch_2(run, epoch):
+        if epoch == 2:
+            raise KeyboardInterrupt
+        run_epoch(run, epoch)
+
+    def recording(run, epoch):
+        ran.append(epoch)
+        run_epoch(run, epoch)
+
+    monkeypatch.setattr(train_module._Run, "run_epoch", stop_at_epoch_2)
+    with pytest.raises(KeyboardInterrupt):
+        course.live_run(["alexnet"], "quick", seeds=[0], runs_dir=tmp_path / "runs")
+    monkeypatch.setattr(train_module._Run, "run_epoch", recording)
+    resumed = course.live_run(["alexnet"], "quick", seeds=[0], runs_dir=tmp_path / "runs")
+    assert ran == [2]                                        # epoch 1 came from the checkpoint
+    assert without_wall_time(resumed.history("alexnet")) == without_wall_time(reference.history("alexnet"))
+
+    capsys.readouterr()
+    reused = course.live_run(["alexnet"], "quick", seeds=[0], runs_dir=tmp_path / "runs")
+    assert ran == [2] and "reused the finished run" in capsys.readouterr().out
+    assert reused.history("alexnet") == resumed.history("alexnet")
+    expected = reference.model("alexnet").state_dict()
+    for name, value in reused.model("alexnet").state_dict().items():
+        np.testing.assert_array_equal(value.numpy(), expected[name].numpy(), err_msg=name)
+
+    with pytest.raises(ValueError, match="another lr"):
+        course.live_run(["alexnet"], get_recipe("quick", lr=0.01), seeds=[0], runs_dir=tmp_path / "runs")

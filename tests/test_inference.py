@@ -109,21 +109,17 @@ def test_the_engine_validates_and_tests_with_the_evaluator_it_is_given():
     assert inferred["test"]["final"]["loss"] == pytest.approx(dynamic["test"]["final"]["loss"], abs=1e-5)
 
 
-def test_training_evaluator_exports_on_cpu_from_the_threshold_on(model, dataset, monkeypatch):
-    evaluator = training_evaluator(threads=1)
-    if ON_GPU:
-        assert evaluator is None, "on a GPU the engine's own dynamic-mode evaluation is used"
-        return
+def test_training_evaluator_runs_the_predictor_on_cpu(model, dataset, monkeypatch):
     calls = []
     def recorded(*args, **kwargs):
         calls.append(kwargs["threads"])
         return evaluate_with_predictor(*args, **kwargs)
 
     monkeypatch.setattr(ecapaddle.inference, "evaluate_with_predictor", recorded)
-    assert len(dataset) < ecapaddle.inference.PREDICTOR_MIN_IMAGES
-    assert evaluator(model, dataset, batch_size=4)["loss"] == evaluate(model, dataset, batch_size=4)["loss"]
-    assert calls == []
-    monkeypatch.setattr(ecapaddle.inference, "PREDICTOR_MIN_IMAGES", len(dataset))
+    evaluator = training_evaluator(threads=1)
+    if ON_GPU:
+        assert evaluator is None, "on a GPU the engine's own dynamic-mode evaluation is used"
+        return
     dynamic = evaluate(model, dataset, batch_size=4)["loss"]
     assert evaluator(model, dataset, batch_size=4)["loss"] == pytest.approx(dynamic, abs=1e-5)
     assert calls == [1]

@@ -27,7 +27,7 @@ def test_committed_table_is_the_report_of_the_committed_runs():
     paths = sorted(PAIRED.glob("*/history.json"))
     if not paths:
         pytest.skip("no paired runs committed")
-    histories = sorted((load_history(p) for p in paths),
-                       key=lambda h: (ORDER.index(h["model"]["name"]), h["config"]["seed"]))
-    expected = report_text(histories, predictions=load_predictions(paths))
+    runs = {p: load_history(p) for p in paths}
+    histories = sorted(runs.values(), key=lambda h: (ORDER.index(h["model"]["name"]), h["config"]["seed"]))
+    expected = report_text(histories, predictions=load_predictions(runs))
     assert (PAIRED / "table.md").read_text(encoding="utf-8") == expected

@@ -6,9 +6,3 @@ from .cifar10 import (ArchiveInfo, CIFAR10Subset, DatasetError, DatasetNotFoundE
 from .mixup import MIX_MODES, mix_batch, mixed_loss
 from .synthetic import cifar10_or_synthetic, make_synthetic_cifar10
 from .transforms import IMAGENET_MEAN, IMAGENET_STD, TRANSFORM_PRESETS, build_transforms
-
-__all__ = ["CIFAR10_CLASSES", "ArchiveInfo", "cifar10_or_synthetic", "load_cifar10_holdout", "load_cifar10_splits",
-           "CIFAR10Subset", "DatasetError", "DatasetNotFoundError", "describe_source", "find_cifar10", "is_synthetic",
-           "load_cifar10", "stratified_indices", "validate_cifar10_archive",
-           "MIX_MODES", "mix_batch", "mixed_loss", "make_synthetic_cifar10",
-           "IMAGENET_MEAN", "IMAGENET_STD", "TRANSFORM_PRESETS", "build_transforms"]

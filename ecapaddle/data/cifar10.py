@@ -1,24 +1,12 @@
-"""CIFAR-10: find the archive, check it, and load it as a Paddle dataset.
+"""CIFAR-10 (Krizhevsky, 2009, https://www.cs.toronto.edu/~kriz/cifar.html): find the archive, check it (a bad
+file gives a sentence, not a pickle or zlib traceback), and load it with `paddle.vision.datasets.Cifar10`,
+with the labels, class names and stratified subsets the trainer needs.
 
-Krizhevsky, "Learning Multiple Layers of Features from Tiny Images", 2009.
-https://www.cs.toronto.edu/~kriz/cifar.html
-
-The archive is the official Python version, `cifar-10-python.tar.gz`: a gzip tar holding
-`cifar-10-batches-py/data_batch_1..5` (50,000 training images), `test_batch` (10,000) and
-`batches.meta`. Each batch is a Python 2 pickle of {b"data": uint8 [n, 3072] (CHW row-major),
-b"labels": [n] ints in 0..9, ...}. `paddle.vision.datasets.Cifar10` reads this file; this module
-finds it, checks it (so that a bad file gives a sentence, not a pickle or zlib traceback) and
-wraps Paddle's dataset with the labels, class names and stratified subsets the trainer needs.
-
-Lookup order of `find_cifar10` (the first hit wins; nothing is downloaded unless asked):
-    1. the `path` argument (a file, or a directory holding cifar-10-python.tar.gz)
-    2. the environment variable ECAPADDLE_CIFAR10 (same rules)
-    3. the AI Studio mounted dataset, data/data152754/cifar-10-python.tar.gz, under the
-       current directory and under /home/aistudio
-    4. Paddle's download cache, <paddle.dataset.common.DATA_HOME>/cifar/cifar-10-python.tar.gz
-       (where `paddle.vision.datasets.Cifar10(download=True)` puts it)
-    5. with download=True only: Paddle's own downloader, into that cache
-A path given by 1 or 2 that does not exist is an error, never a silent fall-through.
+Lookup order of `find_cifar10` (the first hit wins): 1. the `path` argument (a file, or a directory
+holding cifar-10-python.tar.gz); 2. $ECAPADDLE_CIFAR10 (same rules; a path given by 1 or 2 that does not
+exist is an error, never a silent fall-through); 3. the AI Studio mount data/data152754/ under the current
+directory and under /home/aistudio; 4. Paddle's download cache (where `Cifar10(download=True)` puts it);
+5. with download=True only: Paddle's own downloader, into that cache.
 """
 import gzip
 import numbers
@@ -48,11 +36,8 @@ HOLDOUT = 5000          # validation images held out of the training split by de
 OFFICIAL_SIZES = {"train": 50000, "test": 10000}    # images of each split in the official archive
 
 ArchiveInfo = namedtuple("ArchiveInfo", "path n_train n_test classes kind")
-ArchiveInfo.__doc__ = """What `validate_cifar10_archive` found.
-
-kind: "synthetic" (written by `make_synthetic_cifar10`), "jpeg-rebuild" (real images, JPEG
-re-encoded, marked as such in its readme.html) or "cifar-10" (anything else in the official
-layout, normally the official archive)."""
+ArchiveInfo.__doc__ = """What `validate_cifar10_archive` found. kind: "synthetic" (`make_synthetic_cifar10`'s),
+"jpeg-rebuild" (JPEG re-encoded real images, so marked in its readme.html) or "cifar-10" (anything else)."""
 
 
 class DatasetError(ValueError):
@@ -76,16 +61,8 @@ def default_locations():
 
 
 def find_cifar10(path=None, download=False):
-    """Path of a CIFAR-10 archive, searched in the order of the module docstring.
-
-    Args:
-        path: an archive file, or a directory holding cifar-10-python.tar.gz; None to search.
-        download: when nothing is found, download the official archive with Paddle's
-            downloader into Paddle's cache (needs network access).
-
-    Raises DatasetNotFoundError naming every place looked at and how to fix it. The archive is
-    not checked here: `validate_cifar10_archive` (called by `load_cifar10`) does that.
-    """
+    """Path of a CIFAR-10 archive, searched in the order of the module docstring (not checked: see
+    `validate_cifar10_archive`). Raises DatasetNotFoundError naming every place looked at and how to fix it."""
     if path is not None:
         return _explicit_archive(path, "path argument")
     if os.environ.get(ENV_VAR):
@@ -135,11 +112,10 @@ _validated = {}   # (realpath, size, mtime_ns) -> ArchiveInfo
 
 
 def validate_cifar10_archive(path):
-    """Check that `path` is a complete CIFAR-10 archive in the official Python layout.
+    """The `ArchiveInfo` of `path` after checking that it is a complete CIFAR-10 archive in the official layout.
 
-    Reads the whole file once (the result is cached by path, size and modification time) and unpickles every
-    batch. Returns an `ArchiveInfo`. Raises DatasetNotFoundError if it is missing, DatasetError if it is a
-    directory, not gzip, truncated or corrupt, or another dataset (e.g. CIFAR-100).
+    Reads the whole file once (cached by path, size and modification time) and unpickles every batch. Raises
+    DatasetNotFoundError if it is missing, DatasetError if it is damaged or another dataset (e.g. CIFAR-100).
     """
     path = os.fspath(path)
     if not os.path.exists(path):
@@ -226,11 +202,8 @@ def describe_source(path):
 
 
 def stratified_indices(labels, size, seed=0):
-    """Sorted indices of `size` items whose class proportions match those of `labels`.
-
-    Each class gets floor(size * share); the left-over items go to the classes with the
-    largest remainders (ties broken by the seeded generator). Same seed, same indices.
-    """
+    """Sorted indices of `size` items whose class proportions match those of `labels`: each class gets
+    floor(size * share), the left-over items go to the largest remainders (ties broken by `seed`)."""
     labels = np.asarray(labels)
     if not 1 <= size <= len(labels):
         raise ValueError(f"subset size must be in 1..{len(labels)}, got {size}")
@@ -247,15 +220,9 @@ def stratified_indices(labels, size, seed=0):
 
 
 class CIFAR10Subset(paddle.io.Subset):
-    """Items `indices` of a `paddle.vision.datasets.Cifar10`, with what trainers and plots need.
-
-    Attributes:
-        labels: int64 array [len(self)], the label of every item, in item order.
-        classes: the 10 class names, index = label.
-        info: the `ArchiveInfo` of the archive (path, sizes, kind: real or synthetic).
-        mode: "train" or "test".
-    Items are (image, label): label an int64 numpy scalar (shape []), so a DataLoader batch of
-    labels is [N]; image whatever the transform returns (a PIL image without transform).
+    """Items `indices` of a `paddle.vision.datasets.Cifar10`, with `labels` (int64 [len(self)], in item order),
+    `classes` (the class names), `info` (the archive's `ArchiveInfo`) and `mode` ("train" or "test"). Items
+    are (image, label), label an int64 numpy scalar, so a DataLoader batch of labels is [N].
     """
 
     def __init__(self, dataset, indices, labels, info, mode):
@@ -267,17 +234,9 @@ class CIFAR10Subset(paddle.io.Subset):
 
 
 def load_cifar10(mode="train", path=None, transform=None, subset=None, seed=0, download=False):
-    """CIFAR-10 `mode` split as a `CIFAR10Subset` (all items when `subset` is None).
-
-    Args:
-        mode: "train" (50,000 images in the official archive) or "test" (10,000).
-        path, download: where the archive is; see `find_cifar10`.
-        transform: a callable applied to each PIL image (e.g. `build_transforms(...)`), a preset
-            name of `TRANSFORM_PRESETS` (built for this mode at 128 px), or None.
-        subset: None (everything) or an int n (n items, class-stratified).
-        seed: seed of the stratified choice; the same seed gives the same items.
-
-    Loading the full training split takes several seconds (Paddle decompresses the archive).
+    """CIFAR-10's `mode` split ("train" or "test") of the archive `find_cifar10(path, download)` finds, as a
+    `CIFAR10Subset` of `subset` class-stratified items (chosen with `seed`; None: all). transform: a callable
+    applied to each PIL image, a preset name of `TRANSFORM_PRESETS` (built for this mode at 128 px), or None.
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
@@ -297,10 +256,8 @@ def load_cifar10(mode="train", path=None, transform=None, subset=None, seed=0, d
 
 
 def load_cifar10_splits(path, transforms="notebook", train_subset=None, val_subset=None, seed=0, size=128):
-    """(train set, test set) of the archive at `path` with a transform preset's train / test pipelines.
-
-    `train_subset` / `val_subset`: None (all) or a count, stratified and seeded by `seed`.
-    """
+    """(train set, test set) of the archive at `path` with a transform preset's train / test pipelines;
+    `train_subset` / `val_subset` as `load_cifar10`'s `subset`."""
     return (load_cifar10("train", path, build_transforms(transforms, train=True, size=size),
                          subset=train_subset, seed=seed),
             load_cifar10("test", path, build_transforms(transforms, train=False, size=size),
@@ -319,20 +276,10 @@ def _subset_size(subset, total, name, where):
 
 
 def load_cifar10_holdout(path, transforms="notebook", train_subset=None, val_size=HOLDOUT, seed=0, size=128):
-    """(train, validation, test) sets with the validation set held out from the training split.
-
-    The protocol of the experiment in figures/paired: `val_size` class-stratified images of the official
-    training split form the validation set (used for every choice made during training); the
-    training set is drawn (class-stratified, `train_subset` images, or all) from the rest, so the
-    two never share an image; the 10,000-image test split is left for one final evaluation.
-    Validation and test use the preset's evaluation pipeline, training its augmentation.
-
-    Args:
-        path: the archive (see `find_cifar10`).
-        transforms: a preset name of `TRANSFORM_PRESETS`.
-        train_subset: None (all that is not validation) or a count of what is left.
-        val_size: a count of the training split.
-        seed: seed of both stratified choices; the same seed gives the same images.
+    """(train, validation, test) sets: `val_size` class-stratified images of the training split validate, the
+    training set is `train_subset` class-stratified images (None: all) of the rest, the test split is left for
+    one final evaluation. Validation and test get the `transforms` preset's evaluation pipeline, training its
+    augmentation; `seed` seeds both stratified choices.
     """
     train_full = load_cifar10("train", path, build_transforms(transforms, train=True, size=size))
     labels = train_full.labels

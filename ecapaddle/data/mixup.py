@@ -1,18 +1,12 @@
 """Batch-level mixup and cutmix on Paddle tensors.
 
-- mixup: Zhang, Cisse, Dauphin, Lopez-Paz. "mixup: Beyond Empirical Risk Minimization".
-  ICLR 2018. https://arxiv.org/abs/1710.09412
-  x = lam * x_i + (1 - lam) * x_j, lam ~ Beta(alpha, alpha).
-- cutmix: Yun, Han, Oh, Chun, Choe, Yoo. "CutMix: Regularization Strategy to Train Strong
-  Classifiers with Localizable Features". ICCV 2019. https://arxiv.org/abs/1905.04899
-  A box of area (1 - lam) * H * W, centred uniformly at random and clipped to the image, is
-  pasted from x_j into x_i; lam is then recomputed from the clipped box.
+- mixup (Zhang et al., ICLR 2018, https://arxiv.org/abs/1710.09412): x = lam * x_i + (1 - lam) * x_j,
+  lam ~ Beta(alpha, alpha).
+- cutmix (Yun et al., ICCV 2019, https://arxiv.org/abs/1905.04899): a box of area (1 - lam) * H * W,
+  centred at random and clipped to the image, is pasted from x_j into x_i; lam is recomputed from the box.
 In both, j is a random permutation of the batch and the loss is
-lam * loss(logits, y_i) + (1 - lam) * loss(logits, y_j) (`mixed_loss`).
-
-Off by default: the course notebook's "MixupImage" did nothing (see transforms.py), so the
-trainer enables this only when asked. Randomness comes from a numpy RandomState or Generator
-passed as `rng`, so a seeded trainer gets the same lam, permutation and boxes every run.
+lam * loss(logits, y_i) + (1 - lam) * loss(logits, y_j) (`mixed_loss`). Off by default: the course
+notebook's "MixupImage" did nothing (see transforms.py).
 """
 import numpy as np
 import paddle
@@ -32,17 +26,12 @@ def cutmix_box(height, width, lam, rng):
 
 
 def mix_batch(images, labels, alpha, mode="mixup", rng=None):
-    """Mix a batch with a shuffled copy of itself.
+    """Mix a batch (images [N, C, H, W], labels [N] or [N, 1]) with a shuffled copy of itself.
 
-    Args:
-        images: float tensor [N, C, H, W].
-        labels: int tensor [N] or [N, 1].
-        alpha: Beta(alpha, alpha) parameter of lam; 0 disables mixing (lam = 1).
-        mode: "mixup" or "cutmix".
-        rng: np.random.Generator or np.random.RandomState (a fresh unseeded Generator if None).
-
-    Returns (mixed_images [N, C, H, W], labels_a, labels_b, lam): labels_a are `labels`,
-    labels_b the labels of the images mixed in, lam (a float) the weight of labels_a.
+    alpha: Beta(alpha, alpha) parameter of lam; 0 disables mixing (lam = 1). mode: "mixup" or "cutmix".
+    rng: np.random.Generator or np.random.RandomState (a fresh unseeded Generator if None).
+    Returns (mixed_images [N, C, H, W], labels_a, labels_b, lam): labels_a are `labels`, labels_b the
+    labels of the images mixed in, lam (a float) the weight of labels_a.
     """
     if mode not in MIX_MODES:
         raise ValueError(f"mode must be one of {MIX_MODES}, got {mode!r}")

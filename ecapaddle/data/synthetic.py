@@ -1,21 +1,12 @@
 """A small synthetic stand-in for CIFAR-10, written in the official archive format.
 
-For tests, CI and offline demos: `make_synthetic_cifar10(path)` writes a
-`cifar-10-python.tar.gz` that `paddle.vision.datasets.Cifar10(data_file=path)` and
-`load_cifar10(path=path)` read like the real one; `cifar10_or_synthetic` uses real CIFAR-10 when it finds
-it and writes this stand-in otherwise. It is NOT CIFAR-10: its batches.meta carries
-b"ecapaddle_synthetic": True, so `is_synthetic(path)` and `describe_source(path)` say so.
+For tests, CI and offline demos. It is NOT CIFAR-10: its batches.meta carries b"ecapaddle_synthetic": True,
+so `is_synthetic(path)` and `describe_source(path)` say so.
 
-Each 32 x 32 RGB image of class c is a coloured background plus sinusoidal stripes plus noise:
-- colour: hue c / 10 on the colour wheel, jittered per image so that neighbouring classes
-  overlap (colour alone does not separate them);
-- stripes: an orientation and a frequency specific to the class, with a random phase (a random
-  shift of the pattern), so their mean over images is zero: a linear model on raw pixels cannot
-  use them, a convolutional network can;
-- Gaussian pixel noise and a random occluding rectangle.
-A linear classifier on raw pixels fits the training set but stays far below a convolutional
-network on the test images, and AlexNet climbs well above chance within a few epochs: a short
-run shows learning without the task being trivial.
+Each 32 x 32 RGB image of class c is a background of hue c / 10 (jittered, so that neighbouring classes
+overlap), stripes of a class-specific orientation and frequency with a random phase (their mean over
+images is zero: a linear model on raw pixels cannot use them, a convolutional network can), pixel noise
+and a random occluding rectangle.
 """
 import gzip
 import io
@@ -23,9 +14,9 @@ import numbers
 import os
 import pickle
 import tarfile
-import tempfile
 
 import numpy as np
+from matplotlib.colors import hsv_to_rgb
 
 from .archive_format import (ARCHIVE_NAME, ARCHIVE_ROOT, CIFAR10_CLASSES, META, SYNTHETIC_MARKER, TEST_BATCH,
                              TRAIN_BATCHES)
@@ -37,22 +28,12 @@ SIZE = 32
 STRIPES = tuple(((3 * c) % 10, 2 + c % 3) for c in range(len(CIFAR10_CLASSES)))
 
 
-def _hsv_to_rgb(h, s, v):
-    """Vectorised HSV -> RGB, all arrays of the same shape with values in [0, 1]."""
-    i = np.floor(h * 6).astype(int) % 6
-    f = h * 6 - np.floor(h * 6)
-    p, q, t = v * (1 - s), v * (1 - f * s), v * (1 - (1 - f) * s)
-    table = np.stack([np.stack(c, -1) for c in
-                      [(v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v), (v, p, q)]])
-    return table[i, np.arange(len(h))]
-
-
 def synthetic_images(labels, rng):
     """uint8 images [N, 32, 32, 3] (HWC) whose patterns depend on `labels` [N] (ints 0..9)."""
     labels = np.asarray(labels)
     n = len(labels)
     hue = (labels / 10 + rng.normal(0, 0.07, n)) % 1.0
-    colour = _hsv_to_rgb(hue, rng.uniform(0.35, 0.9, n), rng.uniform(0.35, 0.9, n))   # [N, 3]
+    colour = hsv_to_rgb(np.stack([hue, rng.uniform(0.35, 0.9, n), rng.uniform(0.35, 0.9, n)], -1))   # [N, 3]
     orientation, cycles = np.array(STRIPES)[labels].T
     angle = (orientation * 18 + rng.uniform(-8, 8, n)) * np.pi / 180
     yy, xx = np.mgrid[0:SIZE, 0:SIZE] / SIZE
@@ -75,17 +56,8 @@ def _batch(label, images, labels, prefix):
 
 
 def make_synthetic_cifar10(path, n_train=500, n_test=100, seed=0):
-    """Write a synthetic `cifar-10-python.tar.gz` to `path`; return `path` as a str.
-
-    Args:
-        path: the archive to write (its directory is created); a directory gets
-            cifar-10-python.tar.gz inside it.
-        n_train: training images, split over data_batch_1..5 (each class equally often, +-1).
-        n_test: test images in test_batch.
-        seed: the same seed writes the same bytes.
-
-    Written atomically (temporary file, then os.replace).
-    """
+    """Write a synthetic `cifar-10-python.tar.gz` of n_train + n_test images (each class equally often, +-1;
+    the same bytes for the same seed) to `path` (an existing directory gets it inside); return `path`."""
     for name, value in (("n_train", n_train), ("n_test", n_test)):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
             raise ValueError(f"{name} must be a positive int, got {value!r}")
@@ -116,44 +88,30 @@ def make_synthetic_cifar10(path, n_train=500, n_test=100, seed=0):
 def _write_archive_atomically(path, files):
     """gzip tar of {name: bytes} under cifar-10-batches-py/, with fixed timestamps (mtime 0)
     and no file name in the gzip header, so equal contents give equal bytes."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=directory, prefix=".synthetic-", suffix=".partial")
-    try:
-        with os.fdopen(handle, "wb") as raw, \
-                gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=1) as gz, \
-                tarfile.open(fileobj=gz, mode="w", format=tarfile.GNU_FORMAT) as tar:
-            for name, data in files.items():
-                info = tarfile.TarInfo(f"{ARCHIVE_ROOT}/{name}")
-                info.size, info.mode = len(data), 0o644
-                tar.addfile(info, io.BytesIO(data))
-        os.chmod(tmp, 0o644)   # mkstemp makes it private; an archive is ordinary data
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    from ..engine.checkpoint import atomic_write_bytes
 
-
-def find_cifar10_or_none(path=None):
-    """`find_cifar10(path)`, or None, said loudly, when none is found and no explicit `path` was given (an
-    explicit path that does not exist stays an error): then a synthetic archive is to stand in."""
-    try:
-        return find_cifar10(path)
-    except DatasetNotFoundError as error:
-        if path is not None:
-            raise
-        print(f"*** No real CIFAR-10 found: using a SYNTHETIC dataset instead. ***\n{error}")
-        return None
+    archive = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=archive, mtime=0, compresslevel=1) as gz, \
+            tarfile.open(fileobj=gz, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(f"{ARCHIVE_ROOT}/{name}")
+            info.size, info.mode = len(data), 0o644
+            tar.addfile(info, io.BytesIO(data))
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    atomic_write_bytes(path, archive.getvalue())
 
 
 def cifar10_or_synthetic(workdir, synthetic=False, path=None, n_train=1000, n_test=500, seed=0):
-    """Real CIFAR-10 found by `find_cifar10(path)`, or else a synthetic archive written into `workdir`.
-
-    With `synthetic=True`, or when no archive is found and no explicit `path` was given (an explicit
-    path that does not exist stays an error), writes `make_synthetic_cifar10` data of
-    n_train + n_test images and says so loudly. Returns (archive path, `describe_source` of it).
-    """
-    archive = None if synthetic else find_cifar10_or_none(path)
+    """(archive path, `describe_source` of it): CIFAR-10 found by `find_cifar10(path)`, or else a synthetic archive
+    written into `workdir`, when `synthetic` asks for one or, said loudly, when none is found without `path`."""
+    archive = None
+    if not synthetic:
+        try:
+            archive = find_cifar10(path)
+        except DatasetNotFoundError as error:
+            if path is not None:
+                raise
+            print(f"*** No real CIFAR-10 found: using a SYNTHETIC dataset instead. ***\n{error}")
     if archive is None:
         archive = make_synthetic_cifar10(os.path.join(workdir, "synthetic-" + ARCHIVE_NAME),
                                          n_train=n_train, n_test=n_test, seed=seed)

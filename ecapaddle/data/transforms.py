@@ -1,25 +1,12 @@
 """Per-image transforms for CIFAR-10 at the model's input size, built from paddle.vision.transforms.
 
-Presets (`TRANSFORM_PRESETS`; `build_transforms(preset, train, size)`):
+Presets (`TRANSFORM_PRESETS`): "notebook", the AI Studio course notebook's augmentation, and "fast", cheap
+augmentation for CPU runs; both test with Resize(size). The notebook also listed paddlex.transforms.MixupImage
+after RandomRotation; in PaddleX 2.x it returns a single (non-sequence) sample unchanged, so it did nothing
+and the published results were obtained without mixup. It is left out here (mixup.py has real batch-level mixup).
 
-- "notebook", the AI Studio course notebook's recipe:
-    train: Resize(130) -> ColorJitter(0.2, 0.2, 0.2) -> RandomResizedCrop(128, scale=(0.6, 1))
-           -> RandomHorizontalFlip -> RandomRotation(20) -> ToTensor -> Normalize(ImageNet)
-    test:  Resize(128) -> ToTensor -> Normalize(ImageNet)
-  (for another `size`: Resize(round(size * 130 / 128)), crop and test resize to `size`).
-  The notebook also listed paddlex.transforms.MixupImage between RandomRotation and ToTensor.
-  In PaddleX 2.x that transform returns a single (non-sequence) sample unchanged, so in this
-  per-image pipeline it did nothing and the published results were obtained without mixup; it
-  is left out here (and PaddleX 3.x no longer has it). Real batch-level mixup is in mixup.py.
-- "fast", cheap augmentation for CPU runs:
-    train: RandomCrop(32, padding=4) -> RandomHorizontalFlip -> Resize(size) -> ToTensor -> Normalize
-    test:  the same as "notebook".
-
-"ToTensor -> Normalize(mean, std)" is done as Transpose (HWC -> CHW) -> Normalize(255 * mean,
-255 * std): the same numbers (to 1e-6) as a numpy float32 array instead of a Paddle tensor, which
-is cheaper per image and keeps Paddle ops out of DataLoader worker processes. The DataLoader
-stacks the arrays into a float32 tensor [N, 3, size, size]. Per image, either preset costs a small
-fraction of an AlexNet training step on a CPU ("fast" about half of "notebook").
+"ToTensor -> Normalize(mean, std)" is done as Transpose (HWC -> CHW) -> Normalize(255 * mean, 255 * std): the
+same numbers as a numpy array instead of a Paddle tensor, cheaper and without Paddle ops in loader workers.
 """
 import numbers
 
@@ -29,34 +16,19 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
-def to_normalized_chw():
-    """ToTensor -> Normalize(ImageNet mean/std) for uint8 HWC images, as numpy float32 [3, H, W]."""
-    return [T.Transpose((2, 0, 1)),
-            T.Normalize([255 * m for m in IMAGENET_MEAN], [255 * s for s in IMAGENET_STD])]
-
-
-def _eval_transforms(size):
-    return [T.Resize(size)] + to_normalized_chw()
-
-
-def _notebook(train, size):
-    if not train:
-        return _eval_transforms(size)
+def _notebook(size):
     return [T.Resize(round(size * 130 / 128)),
             T.ColorJitter(0.2, 0.2, 0.2),
             T.RandomResizedCrop(size, scale=(0.6, 1.0)),
             T.RandomHorizontalFlip(),
-            T.RandomRotation(20)] + to_normalized_chw()
+            T.RandomRotation(20)]
 
 
-def _fast(train, size):
-    if not train:
-        return _eval_transforms(size)
-    return [T.RandomCrop(32, padding=4), T.RandomHorizontalFlip(), T.Resize(size)] \
-        + to_normalized_chw()
+def _fast(size):
+    return [T.RandomCrop(32, padding=4), T.RandomHorizontalFlip(), T.Resize(size)]
 
 
-TRANSFORM_PRESETS = {"notebook": _notebook, "fast": _fast}
+TRANSFORM_PRESETS = {"notebook": _notebook, "fast": _fast}      # the training augmentation of each preset
 
 
 def build_transforms(preset="notebook", train=True, size=128):
@@ -72,4 +44,6 @@ def build_transforms(preset="notebook", train=True, size=128):
                          f"valid presets: {', '.join(sorted(TRANSFORM_PRESETS))}")
     if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
         raise ValueError(f"size must be a positive int (the model's input side), got {size!r}")
-    return T.Compose(TRANSFORM_PRESETS[preset](bool(train), int(size)))
+    steps = TRANSFORM_PRESETS[preset](int(size)) if train else [T.Resize(int(size))]
+    return T.Compose(steps + [T.Transpose((2, 0, 1)),
+                              T.Normalize([255 * m for m in IMAGENET_MEAN], [255 * s for s in IMAGENET_STD])])

@@ -4,9 +4,3 @@ from .checkpoint import (CheckpointError, CheckpointMismatchError, RunExistsErro
 from .evaluate import confusion_matrix, evaluate, per_class_accuracy
 from .history import HistoryError, load_history, save_history, validate_history
 from .train import NonFiniteLossError, TrainConfig, TrainingInterrupted, train
-
-__all__ = ["TrainConfig", "train", "NonFiniteLossError", "TrainingInterrupted", "evaluate", "confusion_matrix",
-           "per_class_accuracy", "load_checkpoint", "save_checkpoint", "read_checkpoint_meta",
-           "checkpoint_exists", "CheckpointError",
-           "CheckpointMismatchError", "RunExistsError", "load_history", "save_history", "validate_history",
-           "HistoryError"]

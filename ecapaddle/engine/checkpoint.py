@@ -8,23 +8,15 @@ A run directory (`out_dir` of `ecapaddle.engine.train`) holds config.json, histo
         optimizer.pdopt              optimizer.state_dict(), LR scheduler state under "LR_Scheduler"
         meta.json                    metadata that ties the two files together and makes them resumable
 
-The metadata lives in a separate JSON file, not inside the .pdopt dict, so that the .pdparams is
-what the course notebook saved (plain `paddle.load` reads it) and the metadata is readable
-without Paddle. It holds: format_version; the model's name, class, parameter count and number
-of classes; epoch and global step; the run config; the SHA-256 of both binary files (a truncated
-file or a file from another save is caught before Paddle parses it); the map from structured
-parameter names to Paddle's parameter names (Paddle keys optimizer state by the latter, which
-depend on how many layers the process created before, so they are renamed on load); the AMP
-loss-scaler state; and the history up to that epoch, so that resuming needs nothing but this
-checkpoint. No RNG state is stored: the trainer derives each epoch's randomness from (seed, epoch).
+meta.json, readable without Paddle, holds the model's name, class and size, epoch and global step, the
+run config, the SHA-256 of both binary files (a truncated file or one from another save is caught before
+Paddle parses it), the map from structured to Paddle's parameter names (Paddle keys optimizer state by the
+latter, which depend on how many layers the process created before), the AMP loss-scaler state and the
+history so far: resuming needs nothing else (each epoch's randomness derives from (seed, epoch)).
 
-Crash safety: a checkpoint is written complete (every file fsync'ed) into a temporary folder,
-renamed to its ckpt-* name, and only then do the pointers switch to it, each by an atomic
-`os.replace`; folders no pointer names are deleted last. A SIGKILL at any instant therefore
-leaves every pointer naming a complete checkpoint; leftovers of an interrupted save are ignored
-when loading and removed by the next save.
-
-`load_checkpoint` also takes a bare weights file (`<name>.pdparams`, as the notebook saves them).
+Crash safety: a checkpoint is written complete (every file fsync'ed) into a temporary folder, renamed to
+its ckpt-* name, and only then do the pointers switch to it, each by an atomic `os.replace`; folders no
+pointer names are deleted last. A SIGKILL at any instant leaves every pointer naming a complete checkpoint.
 """
 import hashlib
 import io
@@ -59,8 +51,6 @@ class CheckpointMismatchError(CheckpointError, ValueError):
 class RunExistsError(FileExistsError):
     """`out_dir` already holds a training run and neither resume nor overwrite was asked for."""
 
-
-# ---- atomic files -------------------------------------------------------------------------------
 
 def _write_synced(path, data):
     with open(path, "wb") as f:
@@ -98,8 +88,7 @@ def write_json(path, obj):
 
 
 def read_json(path, what="file", error=None):
-    """Read a JSON file; a missing (FileNotFoundError) or unparsable file (`error`, default
-    CheckpointError) is an error naming it."""
+    """Read a JSON file; a missing (FileNotFoundError) or unparsable one (`error`, default CheckpointError) raises."""
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{what} not found: {path}")
     try:
@@ -110,15 +99,9 @@ def read_json(path, what="file", error=None):
             f"{what} {path} is truncated or corrupt (not valid JSON: {e})") from e
 
 
-# ---- run directories ----------------------------------------------------------------------------
-
 def prepare_run_dir(out_dir, resume=False, overwrite=False):
-    """Create `out_dir` if needed and refuse to mix a new run into an old one.
-
-    A directory holding any of RUN_FILES needs `resume=True` (continue it) or `overwrite=True`
-    (the new run replaces those files as it writes them, and its first checkpoint supersedes the
-    old run's, which are then deleted). Other files are ignored.
-    """
+    """Create `out_dir` if needed and refuse to mix a new run into an old one: a directory holding any of
+    RUN_FILES needs `resume=True` or `overwrite=True` (the new run replaces them as it writes its own)."""
     os.makedirs(out_dir, exist_ok=True)
     found = [name for name in RUN_FILES if os.path.exists(os.path.join(out_dir, name))]
     if found and not (resume or overwrite):
@@ -126,8 +109,6 @@ def prepare_run_dir(out_dir, resume=False, overwrite=False):
             f"{out_dir} already holds a training run ({', '.join(found)}). Pass resume=True to continue "
             f"it, overwrite=True to replace it, or choose another out_dir.")
 
-
-# ---- pointers and paths -------------------------------------------------------------------------
 
 def _read_pointer(pointer):
     """The checkpoint folder that the pointer file `pointer` names."""
@@ -144,11 +125,8 @@ def _is_checkpoint_folder(path):
 
 
 def resolve_prefix(path):
-    """The checkpoint that `path` means, as a prefix (e.g. run/last), a checkpoint folder or a weights file.
-
-    Accepts a run directory (-> its "last" checkpoint), a prefix, a pointer (run/last.ckpt.json),
-    a checkpoint folder or one of its files, and a bare weights file (notebook.pdparams).
-    """
+    """The checkpoint that `path` (anything `load_checkpoint` takes) means, as a prefix (e.g. run/last), a
+    checkpoint folder or a weights file."""
     path = os.fspath(path)
     if os.path.isdir(path):
         return path if _is_checkpoint_folder(path) else os.path.join(path, "last")
@@ -159,9 +137,8 @@ def resolve_prefix(path):
 
 
 def checkpoint_paths(path):
-    """{"pdparams": ..., "pdopt": ..., "meta": ...}: the files of the checkpoint at `path` (anything
-    `resolve_prefix` accepts; a pointer is followed to its folder). A bare weights file has no "pdopt" and
-    "meta" (None). Raises FileNotFoundError naming what is missing when there is no weights file."""
+    """{"pdparams": ..., "pdopt": ..., "meta": ...}: the files of the checkpoint at `path` (None for the two a
+    bare weights file lacks). Raises FileNotFoundError naming what is missing when there is no weights file."""
     prefix = resolve_prefix(path)
     pointer = prefix + POINTER_SUFFIX
     if os.path.isdir(prefix):
@@ -186,8 +163,6 @@ def checkpoint_exists(path):
     prefix = resolve_prefix(path)
     return os.path.isdir(prefix) or os.path.isfile(prefix + POINTER_SUFFIX)
 
-
-# ---- saving -------------------------------------------------------------------------------------
 
 def _paddle_bytes(obj):
     buffer = io.BytesIO()
@@ -242,30 +217,13 @@ def _remove_unreferenced(directory):
             _remove(os.path.join(directory, entry))
 
 
-def _write_folder(directory, files):
-    """Write {file name: bytes} into a new temporary folder in `directory`, synced; return its path."""
-    temp = os.path.join(directory, f".{FOLDER_PREFIX}new{PARTIAL_SUFFIX}")
-    _remove(temp)       # a leftover of an interrupted save
-    os.makedirs(temp)
-    for name, data in files.items():
-        _write_synced(os.path.join(temp, name), data)
-    _fsync_directory(temp)
-    return temp
-
-
 def save_checkpoint(prefix, model, optimizer, meta, also=()):
-    """Save model and optimizer state as a checkpoint at `prefix` (e.g. "run/last"); return the metadata.
+    """Save `model` (not its `paddle.DataParallel` wrapper) and `optimizer` (with its LR scheduler) as a
+    checkpoint at `prefix` (e.g. "run/last", in an existing directory); return the metadata.
 
-    Writes a new folder run/ckpt-epoch<N>, then points the pointer of each name in `also` (e.g.
-    ("best",)) and then run/last.ckpt.json at it, then deletes the folders no pointer names any more.
-
-    Args:
-        prefix: directory and name of the checkpoint; the directory must exist.
-        model: the `paddle.nn.Layer` (unwrapped, not `paddle.DataParallel`).
-        optimizer: its optimizer (the LR scheduler state travels inside its state dict).
-        meta: JSON-serialisable dict (epoch, config, model name, history, ...); format_version,
-            model class, parameter count, checksums and parameter-name map are added here.
-        also: more names in the same directory that should point at this checkpoint.
+    Writes a new folder run/ckpt-epoch<N>, points the names in `also` (e.g. ("best",)) and then `prefix` at
+    it, then deletes the folders no pointer names any more. `meta` is a JSON-serialisable dict (epoch,
+    config, ...), to which the format version, model class and size, checksums and parameter names are added.
     """
     directory, name = os.path.split(os.path.abspath(os.fspath(prefix)))
     params = _paddle_bytes(model.state_dict())
@@ -275,8 +233,12 @@ def save_checkpoint(prefix, model, optimizer, meta, also=()):
                 optimizer_class=type(optimizer).__name__,
                 param_names={n: p.name for n, p in model.named_parameters()},
                 sha256={"pdparams": _sha256(params), "pdopt": _sha256(opt)})
-    temp = _write_folder(directory, {FOLDER_FILES["pdparams"]: params, FOLDER_FILES["pdopt"]: opt,
-                                     FOLDER_FILES["meta"]: _json_bytes(meta)})
+    temp = os.path.join(directory, f".{FOLDER_PREFIX}new{PARTIAL_SUFFIX}")
+    _remove(temp)       # a leftover of an interrupted save
+    os.makedirs(temp)
+    for key, data in (("pdparams", params), ("pdopt", opt), ("meta", _json_bytes(meta))):
+        _write_synced(os.path.join(temp, FOLDER_FILES[key]), data)
+    _fsync_directory(temp)
     folder = _new_folder_name(directory, meta.get("epoch"))
     os.replace(temp, os.path.join(directory, folder))
     _fsync_directory(directory)
@@ -285,15 +247,6 @@ def save_checkpoint(prefix, model, optimizer, meta, also=()):
         atomic_write_bytes(os.path.join(directory, tag + POINTER_SUFFIX), pointer)
     _remove_unreferenced(directory)
     return meta
-
-
-# ---- loading ------------------------------------------------------------------------------------
-
-def _describe(meta):
-    if meta is None:
-        return "a checkpoint without ecapaddle metadata"
-    return (f"a checkpoint of {meta.get('model_class')} '{meta.get('model_name')}' "
-            f"({meta.get('num_params'):,} parameters, epoch {meta.get('epoch')})")
 
 
 def _read_paddle_file(path, expected_sha256, meta_path):
@@ -376,31 +329,24 @@ def _read_meta(paths):
 
 
 def read_checkpoint_meta(path):
-    """The metadata of the checkpoint at `path` (anything `load_checkpoint` accepts), without
-    loading any weights; None for a bare weights file. Errors as in `load_checkpoint`."""
+    """The metadata of the checkpoint at `path` (as for `load_checkpoint`), without loading any weights."""
     return _read_meta(checkpoint_paths(path))
 
 
 def load_checkpoint(model, path, optimizer=None):
-    """Load weights (and optionally optimizer + LR scheduler state) into `model`; return the metadata.
+    """Load weights (and the state of `optimizer`, of the run's type, with its LR scheduler) into `model`;
+    return the metadata (None for a bare weights file). Nothing is loaded unless all checks pass.
 
-    Args:
-        model: the `paddle.nn.Layer` to fill; it must have the checkpoint's architecture.
-        path: a run directory (its "last" checkpoint), a prefix like "run/best", a pointer
-            (run/best.ckpt.json), a checkpoint folder or one of its files, or a bare weights file
-            (<name>.pdparams, e.g. saved by the notebook) for the weights alone.
-        optimizer: if given, an optimizer over `model.parameters()` of the same type as the run's.
-
-    Returns the metadata dict (None for a bare weights file). Raises FileNotFoundError (missing
-    files), CheckpointError (corrupt/truncated files, newer format) or CheckpointMismatchError
-    (weights of another model, optimizer state of another run), each naming the file. Nothing is
-    loaded into `model` or `optimizer` unless all checks pass.
+    path: a run directory (its "last" checkpoint), a prefix like "run/best", a pointer (run/best.ckpt.json),
+    a checkpoint folder or one of its files, or a bare weights file (<name>.pdparams, e.g. the notebook's).
     """
     paths = checkpoint_paths(path)
     meta = _read_meta(paths)
     sha = meta["sha256"] if meta is not None else {}
     state = _read_paddle_file(paths["pdparams"], sha.get("pdparams"), paths["meta"])
-    check_state_dict(model, state, source=f"{paths['pdparams']} is {_describe(meta)}")
+    what = ("a checkpoint without ecapaddle metadata" if meta is None else f"a checkpoint of {meta.get('model_class')} "
+            f"'{meta.get('model_name')}' ({meta.get('num_params'):,} parameters, epoch {meta.get('epoch')})")
+    check_state_dict(model, state, source=f"{paths['pdparams']} is {what}")
     if optimizer is not None:
         if meta is None:
             raise CheckpointError(f"{paths['pdparams']} is a bare weights file without optimizer state or metadata; "

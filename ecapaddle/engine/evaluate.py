@@ -1,7 +1,4 @@
-"""Evaluation of a classifier on a dataset: loss, accuracy, per-class accuracy, confusion, images/s.
-
-Predictions come from Paddle; the counting (accuracy, confusion matrix) is done in NumPy.
-"""
+"""Evaluation of a classifier on a dataset: loss, accuracy, per-class accuracy, confusion, images/s."""
 import time
 
 import numpy as np
@@ -22,17 +19,15 @@ def check_labels(labels, num_classes):
 
 
 def confusion_matrix(labels, preds, num_classes):
-    """[K, K] int64 counts, rows = true class, columns = predicted class. labels, preds: [N] ints."""
+    """[K, K] int64 counts, rows = true class, columns = predicted class. labels, preds: [N] ints in [0, K)."""
     labels = np.asarray(labels, dtype="int64").reshape(-1)
     preds = np.asarray(preds, dtype="int64").reshape(-1)
     if labels.shape != preds.shape:
         raise ValueError(f"{labels.size} labels for {preds.size} predictions")
-    for name, values in (("label", labels), ("prediction", preds)):
-        if values.size and (values.min() < 0 or values.max() >= num_classes):
-            raise ValueError(
-                f"{name} values must be in [0, {num_classes}), got {values.min()}..{values.max()}")
-    return np.bincount(labels * num_classes + preds, minlength=num_classes * num_classes).reshape(
-        num_classes, num_classes)
+    both = np.concatenate([labels, preds])
+    if both.size and (both.min() < 0 or both.max() >= num_classes):
+        raise ValueError(f"labels and predictions must be in [0, {num_classes}), got {both.min()}..{both.max()}")
+    return np.bincount(labels * num_classes + preds, minlength=num_classes ** 2).reshape(num_classes, num_classes)
 
 
 def per_class_accuracy(confusion):
@@ -44,21 +39,12 @@ def per_class_accuracy(confusion):
 
 def evaluate(model, dataset, batch_size=256, num_classes=None, loss_fn=None, num_workers=0,
              amp=False, progress=False, keep_probs=False):
-    """Evaluate `model` on `dataset` of (image [3, H, W], int label) items, in eval mode.
+    """Evaluate the classifier `model` (logits [N, K]) in eval mode on `dataset` of (image [3, H, W], int label).
 
-    Args:
-        model: a classifier returning logits [N, K].
-        dataset: a `paddle.io.Dataset`; read in order, every item once.
-        batch_size: images per forward pass.
-        num_classes: K for the confusion matrix; default the width of the model's output.
-        loss_fn: a loss that averages over the batch; default plain cross entropy.
-        num_workers, amp, progress: DataLoader workers, float16 autocast (GPU), a tqdm bar (shown on a
-            terminal or in Jupyter only, not in log files).
-        keep_probs: also return "labels" [N], "preds" [N] and "probs" [N, K] (softmax) as NumPy arrays.
-
-    Returns dict(loss, acc, per_class_acc [K], confusion [K][K] (rows true class), img_s, n).
-    img_s counts the whole loop over the loader, data loading included (the notebook's throughput).
-    The model's train/eval mode is restored afterwards.
+    num_classes: K of the confusion matrix (default: the model's output width); loss_fn: a loss that averages
+    over the batch (default: cross entropy); amp: float16 autocast (GPU); progress: a tqdm bar.
+    Returns dict(loss, acc, per_class_acc [K], confusion [K][K] (rows true class), img_s, n), with keep_probs
+    also "labels" [N], "preds" [N] and "probs" [N, K] (softmax) as NumPy arrays; img_s includes data loading.
     """
     def forward(images):
         with paddle.amp.auto_cast(enable=amp):
@@ -80,8 +66,7 @@ def evaluate_logits(forward, dataset, batch_size=256, num_classes=None, loss_fn=
     labels, preds, probs, loss_sum = [], [], [], 0.0
     start = time.perf_counter()
     # a bar updated by hand, never wrapping the loader (see the note in train.py)
-    bar = tqdm(total=len(loader), desc=desc, leave=False, disable=None if progress else True)
-    try:
+    with tqdm(total=len(loader), desc=desc, leave=False, disable=None if progress else True) as bar:
         for images, batch_labels in loader:
             logits = forward(images).astype("float32")
             batch_labels = batch_labels.reshape([-1])
@@ -93,8 +78,6 @@ def evaluate_logits(forward, dataset, batch_size=256, num_classes=None, loss_fn=
                 probs.append(F.softmax(logits, axis=1).numpy())
             num_classes = num_classes or logits.shape[1]
             bar.update()
-    finally:
-        bar.close()
     elapsed = time.perf_counter() - start
     labels, preds = np.concatenate(labels), np.concatenate(preds)
     confusion = confusion_matrix(labels, preds, num_classes)

@@ -7,20 +7,15 @@ Schema (format_version 1):
     env             {paddle, device, gpu, cpu_model, cpu_count, threads, OMP_NUM_THREADS, MKL_DEBUG_CPU_TYPE,
                      FLAGS_use_mkldnn, python, ecapaddle, world_size}
     data            {train_size, val_size, ...whatever the caller passed as data_info}
-    steps           [{step, epoch, loss, lr}] every `log_every` batches; step counts optimizer
-                    steps from 1, loss is that batch's training loss, lr the rate it used
-    epochs          [{epoch, train_loss, train_acc, val_loss, val_acc, lr, time_s, train_img_s,
-                     val_img_s}]; lr is the rate of the epoch's first batch, time_s its wall time
-                    (training + validation), val_img_s the images/s over the validation loader
-                    with data loading included (the notebook's "throughput")
+    steps           [{step, epoch, loss, lr}] every `log_every` batches: optimizer step (from 1), that
+                    batch's training loss and the rate it used
+    epochs          [{epoch, train_loss, train_acc, val_loss, val_acc, lr (of the first batch), time_s
+                     (training + validation), train_img_s, val_img_s (data loading included)}]
     best            {epoch, val_acc} (None, None before the first epoch)
     total_time_s    sum of the epochs' time_s (so it survives resuming)
-    test            optional, written once after the last epoch when a test set is given:
-                    {n, final: {acc, loss, per_class_acc}, best: {epoch, acc, loss, per_class_acc}}
-                    (the test split evaluated with the final weights, and with the best-on-validation
-                    weights; "best" is None without checkpoints)
-Wall-time fields (time_s, train_img_s, val_img_s, total_time_s) are the only ones that differ
-between two identical CPU runs.
+    test            optional: {n, final: {acc, loss, per_class_acc}, best: {epoch, acc, loss, per_class_acc}
+                    or None without checkpoints}, with the final and the best-on-validation weights
+The wall-time fields (WALL_TIME_KEYS, total_time_s) are the only ones that differ between two identical CPU runs.
 """
 import json
 import os
@@ -35,8 +30,7 @@ from .checkpoint import read_json, write_json
 FORMAT_VERSION = 1
 TOP_KEYS = ("format_version", "model", "config", "env", "data", "steps", "epochs", "best", "total_time_s")
 STEP_KEYS = ("step", "epoch", "loss", "lr")
-EPOCH_KEYS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr",
-              "time_s", "train_img_s", "val_img_s")
+EPOCH_KEYS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "time_s", "train_img_s", "val_img_s")
 WALL_TIME_KEYS = ("time_s", "train_img_s", "val_img_s")
 
 
@@ -78,15 +72,11 @@ def new_history(model_info, config, data_info, env=None):
     }
 
 
-def _missing(record, keys):
-    return [k for k in keys if k not in record]
-
-
 def validate_history(history):
     """Check `history` against the schema above; return it, or raise HistoryError saying what is wrong."""
     if not isinstance(history, dict):
         raise HistoryError(f"a history is a dict, got {type(history).__name__}")
-    missing = _missing(history, TOP_KEYS)
+    missing = [k for k in TOP_KEYS if k not in history]
     if missing:
         raise HistoryError(f"history misses the keys {missing} (expected {list(TOP_KEYS)})")
     version = history["format_version"]
@@ -95,8 +85,9 @@ def validate_history(history):
                            f"({FORMAT_VERSION}); upgrade ecapaddle.")
     for name, keys in (("steps", STEP_KEYS), ("epochs", EPOCH_KEYS)):
         for i, entry in enumerate(history[name]):
-            if _missing(entry, keys):
-                raise HistoryError(f"invalid history: {name}[{i}] misses {_missing(entry, keys)}")
+            missing = [k for k in keys if k not in entry]
+            if missing:
+                raise HistoryError(f"invalid history: {name}[{i}] misses {missing}")
     return history
 
 

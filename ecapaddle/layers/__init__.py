@@ -6,6 +6,3 @@ from .factory import ATTENTIONS, create_attention, list_attentions
 from .gate import ChannelGate, ConstantGate
 from .se import SE
 from .se_variants import SEGC, SEVar1, SEVar2, SEVar3
-
-__all__ = ["ECA", "CECA", "UnitGateECA", "ConstantGate", "eca_kernel_size", "SE", "SEVar1", "SEVar2", "SEVar3", "SEGC", "ECANS", "EMA",
-           "ChannelGate", "ATTENTIONS", "create_attention", "list_attentions"]

@@ -21,14 +21,8 @@ class ECANS(ChannelGate):
     interacts with its k neighbours through k weights of its own (ECA shares one kernel across
     all rows; with identical rows ECA-NS equals ECA).
 
-    `weight` [C, k] is initialised like the Conv1D of ECA, Normal(0, sqrt(2 / k)) per entry.
-
-    Args:
-        channels: number of input channels C.
-        kernel_size: odd band width k; None derives it from C with ECA's adaptive rule.
-        gamma, b: parameters of the adaptive rule (paper defaults 2 and 1).
-
-    Shapes: input [N, C, L], [N, C, H, W] or [N, C, D, H, W]; output the same shape.
+    `weight` [C, k] is initialised like the Conv1D of ECA, Normal(0, sqrt(2 / k)) per entry. Without
+    `kernel_size` (odd), k follows from C by ECA's adaptive rule with `gamma` and `b`.
     """
 
     def __init__(self, channels, kernel_size=None, gamma=2, b=1):

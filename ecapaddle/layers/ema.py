@@ -1,8 +1,7 @@
 """EMA: Efficient Multi-scale Attention with cross-spatial learning.
 
-Ouyang, He, Zhang, Luo, Guo, Zhan, Huang. "Efficient Multi-Scale Attention Module with
-Cross-Spatial Learning". ICASSP 2023. https://arxiv.org/abs/2305.13563
-Follows the authors' PyTorch module (github.com/YOLOonMe/EMA-attention-module, EmaModule).
+Ouyang et al. "Efficient Multi-Scale Attention Module with Cross-Spatial Learning". ICASSP 2023.
+https://arxiv.org/abs/2305.13563; follows the authors' PyTorch EmaModule (github.com/YOLOonMe/EMA-attention-module).
 """
 import paddle
 import paddle.nn as nn
@@ -24,13 +23,7 @@ class EMA(nn.Layer):
        pixels of x2, and vice versa; the two [H, W] maps are summed -> w [N*G, 1, H, W].
     4. out = g * sigmoid(w), unfolded back to [N, C, H, W].
 
-    Parameters: 1x1 conv (C/G)^2 + C/G, 3x3 conv 9 (C/G)^2 + C/G, GroupNorm 2 C/G.
-
-    Args:
-        channels: number of input channels C; must be a multiple of `factor`.
-        factor: number of groups G (paper default 32).
-
-    Shapes: input [N, C, H, W]; output the same shape.
+    `channels` C must be a multiple of `factor` G (paper default 32). Input [N, C, H, W]; output the same shape.
     """
 
     def __init__(self, channels, factor=32):

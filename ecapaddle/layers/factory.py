@@ -1,7 +1,4 @@
-"""Build any attention layer of this package by name, as timm's `create_attn`: `create_attention("eca", 64)`.
-
-`AlexNet(attention=...)`, `add_attention(model, kind=...)` and `create(...)` take these names.
-"""
+"""Build any attention layer of this package by name, as timm's `create_attn`: `create_attention("eca", 64)`."""
 import paddle.nn as nn
 
 from .eca import CECA, ECA, UnitGateECA
@@ -25,14 +22,8 @@ def list_attentions():
 def create_attention(kind, channels, **kwargs):
     """An attention layer for `channels` input channels: `ATTENTIONS[kind](channels, **kwargs)`.
 
-    Args:
-        kind: a name of `list_attentions()` ("eca", "ceca", "eca_unitgate", "eca_ns", "se", "se_var1",
-            "se_var2", "se_var3", "se_gc", "ema", and the control "constant_gate") or a callable `kind(channels, **kwargs) -> nn.Layer`.
-        channels: number of input channels C.
-        **kwargs: options of the layer, e.g. kernel_size=5 (ECA), reduction=8 (SE), factor=16 (EMA).
-            kernel_size may also be a function channels -> k, e.g. `mobilenet_v2_kernel_size`.
-
-    Returns the layer; input [N, C, *spatial], output the same shape.
+    kind: a name of `list_attentions()` or a callable `kind(channels, **kwargs) -> nn.Layer`. kwargs: options
+    of the layer, e.g. kernel_size=5 (ECA; also a function channels -> k), reduction=8 (SE), factor=16 (EMA).
     """
     if isinstance(kind, str):
         if kind not in ATTENTIONS:

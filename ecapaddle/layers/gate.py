@@ -1,9 +1,4 @@
-"""The pooled channel gate shared by SE, its variants, ECA-NS and ECA, and the layers' argument and input checks.
-
-out = x * gate(excite(pool(x))): `pool` averages over the spatial axes with Paddle's adaptive
-average pooling, [N, C, *spatial] -> [N, C], each layer defines `excite`, [N, C] -> [N, C],
-and `gate` is the sigmoid unless a layer says otherwise.
-"""
+"""The pooled channel gate shared by SE, its variants, ECA-NS and ECA, and the layers' argument and input checks."""
 import numbers
 
 import paddle
@@ -51,14 +46,9 @@ def average_pool(x):
 class ChannelGate(nn.Layer):
     """out = x * gate(excite(average_pool(x))), the pattern of SE, its ablation variants, ECA-NS and ECA.
 
-    Subclasses define `excite`, a map from the pooled descriptor y [N, C] to logits [N, C], and may
-    override `gate`, the map from the logits to the channel weights (sigmoid by default).
-
-    Args:
-        channels: number of input channels C (a positive int). Subclasses whose class attribute
-            `any_channels` is True also take None: a gate for any C (ECA built from k alone).
-
-    Shapes: input [N, C, L], [N, C, H, W] or [N, C, D, H, W]; output the same shape.
+    Subclasses define `excite`, the pooled descriptor y [N, C] -> logits [N, C], and may override `gate`, the
+    logits -> the channel weights (sigmoid by default). `channels`: C, or None (any C) where `any_channels`.
+    Input [N, C, L], [N, C, H, W] or [N, C, D, H, W]; output the same shape.
     """
 
     any_channels = False
@@ -93,14 +83,9 @@ class ChannelGate(nn.Layer):
 class ConstantGate(nn.Layer):
     """A control, not attention: out = x * value for every channel and image, with no parameter.
 
-    A freshly built ECA gates every channel by about sigmoid(0) = 0.5. A network whose stages are all
-    scaled by 0.5 and that has no attention shows how much of a comparison comes from that scale alone.
-
-    Args:
-        channels: ignored (accepted so that `create_attention("constant_gate", C)` works like the others).
-        value: the constant gate (default 0.5, an untrained ECA's).
-
-    Shapes: any input; output the same shape.
+    A freshly built ECA gates every channel by about sigmoid(0) = 0.5 (the default `value`): a network
+    whose stages are all scaled by 0.5 shows how much of a comparison comes from that scale alone.
+    `channels` is ignored (accepted so that `create_attention("constant_gate", C)` works like the others).
     """
 
     def __init__(self, channels=None, value=0.5):

@@ -9,20 +9,11 @@ from .gate import ChannelGate, check_positive_int
 
 
 class SE(ChannelGate):
-    """Squeeze-and-Excitation (Hu et al., CVPR 2018).
+    """Squeeze-and-Excitation: out = x * sigmoid(Linear(C // r, C)(ReLU(Linear(C, C // r)(y)))), y the spatial
+    mean of x [N, C], r = `reduction` (paper default 16; C // r must be >= 1).
 
-    y = mean of x over the spatial axes [N, C] -> Linear(C, C // r) -> ReLU -> Linear(C // r, C)
-    -> sigmoid -> out = x * y[:, :, None, None].
-
-    The two fully connected layers are `paddle.nn.Linear` with biases, as in the paper's
-    reference models: 2 * C * (C // r) + C // r + C parameters (the ECA paper's Table 2 counts
-    the weights only, 2 * C^2 / r).
-
-    Args:
-        channels: number of input channels C.
-        reduction: reduction ratio r (paper default 16); the hidden width is C // r and must be >= 1.
-
-    Shapes: input [N, C, L], [N, C, H, W] or [N, C, D, H, W]; output the same shape.
+    The Linear layers have biases, as in the paper's reference models: 2 * C * (C // r) + C // r + C
+    parameters (the ECA paper's Table 2 counts the weights only, 2 * C^2 / r).
     """
 
     def __init__(self, channels, reduction=16):

@@ -1,10 +1,9 @@
-"""The SE variants of the ECA paper's ablation (Table 2): no dimensionality reduction, varying
-cross-channel interaction.
+"""The SE variants of the ECA paper's ablation (Table 2): no dimension reduction, varying channel interaction.
 
 Wang, Wu, Zhu, Li, Zuo, Hu. "ECA-Net: Efficient Channel Attention for Deep Convolutional
 Neural Networks". CVPR 2020, section 3.2 and Table 2. https://arxiv.org/abs/1910.03151
 
-Each variant is out = x * sigmoid(W y), y the spatial mean of x [N, C], with a different W:
+Each variant is a `ChannelGate`, out = x * sigmoid(W y), y the spatial mean of x [N, C], with a different W:
 | layer  | W                         | parameters | ResNet-50 top-1 (paper) |
 |--------|---------------------------|------------|-------------------------|
 | SEVar1 | identity                  | 0          | 76.00 |
@@ -20,28 +19,14 @@ from .gate import ChannelGate, check_positive_int
 
 
 class SEVar1(ChannelGate):
-    """SE-Var1: out = x * sigmoid(y); no parameters.
-
-    Args:
-        channels: number of input channels C (checked against the input).
-
-    Shapes: input [N, C, L], [N, C, H, W] or [N, C, D, H, W]; output the same shape.
-    """
+    """SE-Var1: out = x * sigmoid(y); no parameters (`channels` is checked against the input)."""
 
     def excite(self, y):
         return y
 
 
 class SEVar2(ChannelGate):
-    """SE-Var2: out = x * sigmoid(w * y), one independent weight per channel (C parameters).
-
-    The weight `weight` [C] starts at 1, so the layer starts out as SE-Var1.
-
-    Args:
-        channels: number of input channels C.
-
-    Shapes: input [N, C, L], [N, C, H, W] or [N, C, D, H, W]; output the same shape.
-    """
+    """SE-Var2: out = x * sigmoid(w * y), one weight per channel (C parameters), starting at 1 (SE-Var1)."""
 
     def __init__(self, channels):
         super().__init__(channels)
@@ -52,13 +37,7 @@ class SEVar2(ChannelGate):
 
 
 class SEVar3(ChannelGate):
-    """SE-Var3: out = x * sigmoid(y W), one fully connected layer C -> C without bias (C^2 parameters).
-
-    Args:
-        channels: number of input channels C.
-
-    Shapes: input [N, C, L], [N, C, H, W] or [N, C, D, H, W]; output the same shape.
-    """
+    """SE-Var3: out = x * sigmoid(y W), one fully connected layer C -> C without bias (C^2 parameters)."""
 
     def __init__(self, channels):
         super().__init__(channels)
@@ -71,16 +50,9 @@ class SEVar3(ChannelGate):
 class SEGC(ChannelGate):
     """SE-GC: out = x * sigmoid(GC_G(y)), a grouped 1x1 convolution over the channels (C^2 / G parameters).
 
-    W is block diagonal: G independent (C/G x C/G) blocks. The paper's Table 2 uses
-    SE-GC1 = 16 groups (`groups=16`), SE-GC2 = C/16 groups (`group_size=16`) and
-    SE-GC3 = C/8 groups (`group_size=8`).
-
-    Args:
-        channels: number of input channels C.
-        groups: number of groups G (a divisor of C). Default 16 when `group_size` is not given.
-        group_size: channels per group C/G instead of `groups` (a divisor of C).
-
-    Shapes: input [N, C, L], [N, C, H, W] or [N, C, D, H, W]; output the same shape.
+    W is block diagonal: G = `groups` (default 16) independent (C/G x C/G) blocks, or C / `group_size`
+    blocks. The paper's Table 2 uses SE-GC1 = 16 groups (`groups=16`), SE-GC2 = C/16 groups (`group_size=16`)
+    and SE-GC3 = C/8 groups (`group_size=8`).
     """
 
     def __init__(self, channels, groups=None, group_size=None):
@@ -104,7 +76,6 @@ class SEGC(ChannelGate):
 
 
 def _check_divisor(value, channels, name):
-    """Raise TypeError unless `value` is an int, ValueError unless it is a positive divisor of `channels`."""
     check_positive_int(value, f"SEGC {name}")
     if channels % value:
         divisors = [d for d in range(1, channels + 1) if channels % d == 0]

@@ -3,6 +3,3 @@ from .alexnet import AlexNet, AlexNetECA
 from .inject import add_attention, mobilenet_v2_kernel_size
 from .migrate import load_notebook_weights
 from .registry import create, list_models
-
-__all__ = ["AlexNet", "AlexNetECA", "add_attention", "mobilenet_v2_kernel_size", "load_notebook_weights",
-           "create", "list_models"]

@@ -1,9 +1,7 @@
 """Put channel attention (ECA, SE, EMA, ...) into an existing Paddle model, in place.
 
-Placement follows the ECA paper (Wang et al., CVPR 2020, section 4.1): in a residual block the
-attention goes after the block's last BatchNorm and before the residual addition; in
-ECA-MobileNetV2 after the projection BatchNorm of each inverted residual block, with k = 1 for
-fewer than 96 channels and k = 3 otherwise (`mobilenet_v2_kernel_size`).
+Placement follows the ECA paper (Wang et al., CVPR 2020, section 4.1): in a residual block after the
+block's last BatchNorm, before the residual addition; in MobileNetV2 after each projection BatchNorm.
 """
 import numbers
 
@@ -24,37 +22,25 @@ SUPPORTED_ARCHITECTURES = (
 
 
 def mobilenet_v2_kernel_size(channels):
-    """ECA-MobileNetV2's kernel size rule as the paper states it: k = 1 for C < 96, else 3.
-
-    Pass it as kernel_size=. (The released code, models/eca_mobilenetv2.py, tests `c <= 96`, so
-    its three 96-channel blocks get k = 1 as well.)
-    """
+    """ECA-MobileNetV2's kernel size, to pass as kernel_size=: k = 1 for C < 96, else 3, as the paper states
+    it (the released code tests `c <= 96`, so its three 96-channel blocks get k = 1 as well)."""
     return 1 if channels < 96 else 3
 
 
 def add_attention(model, kind="eca", where=None, **kwargs):
     """Insert an attention layer at every standard place of `model`, in place, and return the model.
 
-    Known architectures (found by their blocks, so a model built from them qualifies too):
-    ResNet blocks get the attention after their last BatchNorm, before the residual addition
-    (`bn2` / `bn3` becomes Sequential(bn, attention): its parameters move from `bn2.*` to
-    `bn2.0.*`, so load plain pretrained weights before, e.g. with pretrained=True); MobileNetV2
-    blocks get it appended to their `conv` Sequential, after the projection BatchNorm; VGG gets it
-    after each convolution's ReLU (the parameter-free ReLU is wrapped, so no parameter is renamed).
-    ECA picks its kernel size with the adaptive rule unless kernel_size is given.
+    Known architectures, found by their blocks: ResNet blocks get the attention after their last BatchNorm
+    (`bn2` / `bn3` becomes Sequential(bn, attention), so its parameters move to `bn2.0.*`: load pretrained
+    weights before); MobileNetV2 blocks at the end of their `conv`; VGG after each convolution's ReLU.
 
     Args:
-        model: a paddle.nn.Layer.
-        kind: an attention name of `ecapaddle.layers.list_attentions()` ("eca", "se", "ema", ...) or a
-            callable `kind(channels, **kwargs) -> nn.Layer`; see `ecapaddle.layers.create_attention`.
-        where: for any other model, the places after which to insert attention: a list of
-            sublayer names (channels read from the layer's BatchNorm / Conv weight), or a
-            predicate `where(name, layer) -> channels (int) | True (read them) | None (skip)`.
-        **kwargs: options of the attention layer, e.g. kernel_size=5 (ECA; also a function channels -> k),
-            reduction=8 (SE).
+        kind, **kwargs: the attention, as for `ecapaddle.layers.create_attention` (e.g. "eca", kernel_size=5).
+        where: for any other model, the places after which to insert attention: a list of sublayer names
+            (channels read from the layer's BatchNorm / Conv weight), or a predicate
+            `where(name, layer) -> channels (int) | True (read them) | None (skip)`.
 
-    Returns the same model. `model._ecapaddle_attention` lists the names of the new layers
-    (as in `model.named_sublayers()`).
+    `model._ecapaddle_attention` lists the names of the new layers.
     """
     if not isinstance(model, nn.Layer):
         raise TypeError(f"add_attention expects a paddle.nn.Layer, got {type(model).__name__}")

@@ -1,12 +1,9 @@
 """Load weights saved by the original AI Studio notebook into ecapaddle's AlexNet / AlexNetECA.
 
-The notebook saved `model.state_dict()` with paddle.save (a `.pdparams` file) from its own
-AlexNet class: `features` = Sequential(Conv2D, [ECA], ReLU, MaxPool2D, ...), conv before ECA before ReLU,
-its ECA a layer holding a Conv1D(1, 1, k, bias_attr=False) named `conv`, and `classifier` =
-Sequential(Linear(1152, 2048), ReLU, Dropout, Linear(2048, 2048), ReLU, Dropout, Linear(2048, 10)).
-The weights are matched by kind and order (i-th conv, i-th ECA kernel, i-th linear layer), not by
-key name, and every key and shape is checked, so a layout change on either side gives a clear
-error instead of silently skipped weights.
+The notebook saved `model.state_dict()` (a `.pdparams` file) of its own AlexNet: convolutions, ECA
+layers holding a Conv1D(1, 1, k, bias_attr=False) named `conv`, and linear layers. The weights are
+matched by kind and order (i-th conv, i-th ECA kernel, i-th linear layer), not by key name, and every
+key and shape is checked, so a layout change on either side gives a clear error, never skipped weights.
 """
 import os
 
@@ -20,15 +17,10 @@ KINDS = ("conv", "eca", "linear")
 
 
 def load_notebook_weights(model, path_or_state_dict):
-    """Copy the notebook's weights into `model` (an AlexNet or AlexNetECA) and return the model.
+    """Copy the notebook's weights (its `.pdparams` file, or a state dict of Tensors or arrays) into `model`, an
+    AlexNet or AlexNetECA of the checkpoint's ECA kernel sizes and num_classes; return the model.
 
-    Args:
-        model: the ecapaddle model to fill; its ECA kernel sizes and num_classes must match the
-            checkpoint's (the error message says which to use).
-        path_or_state_dict: path of the notebook's `.pdparams` file, or the state dict itself
-            (name -> Tensor or ndarray).
-
-    Raises ValueError naming every key or shape that does not fit.
+    Raises ValueError naming every key or shape that does not fit, and the model the checkpoint fits.
     """
     state = _load_state(path_or_state_dict)
     source, unexpected = _checkpoint_slots(state)

@@ -1,9 +1,5 @@
-"""Build models by name: `create("resnet18_eca")`, `list_models()`.
-
-Every model defaults to num_classes=10 (CIFAR-10). The AlexNet family is the notebook's
-(128 x 128 input); the others are paddle.vision.models with attention put in by `add_attention`
-(any input size the backbone accepts, e.g. 32 x 32 CIFAR images).
-"""
+"""Build models by name: `create("resnet18_eca")`, `list_models()`. The AlexNet family is the notebook's
+(128 x 128 input); the others are paddle.vision.models with attention put in by `add_attention`."""
 import difflib
 from functools import partial
 
@@ -53,17 +49,9 @@ def list_models():
 
 
 def create(name, **kwargs):
-    """Build the model `name` (see `list_models()`), by default for 10 classes.
-
-    Args:
-        name: e.g. "alexnet", "alexnet_eca", "resnet18_eca", "mobilenet_v2_eca".
-        **kwargs: passed to the model's constructor (num_classes, dropout, kernel_sizes for
-            AlexNetECA, ...). Models with attention also take `attention_kwargs`, a dict of
-            options for their attention layers, e.g. create("resnet50_eca", attention_kwargs={"kernel_size": 5})
-            or create("alexnet_se", attention_kwargs={"reduction": 8}).
-            They are built with random weights: pretrained=True would download ImageNet weights
-            (1000 classes) and then needs num_classes=1000.
-    """
+    """Build the model `name` (see `list_models()`), by default for 10 classes, with random weights; kwargs go to
+    its constructor (num_classes, dropout, kernel_sizes for AlexNetECA, ...; the paddle.vision models with
+    attention take `attention_kwargs`, e.g. create("resnet50_eca", attention_kwargs={"kernel_size": 5}))."""
     if name not in MODELS:
         close = difflib.get_close_matches(str(name), MODELS, n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""

@@ -61,13 +61,16 @@
 # | `"full"` | real CIFAR-10: all 50,000 training images, validated on the test split | 50 epochs, batch 128: the original notebook's recipe | a GPU (e.g. AI Studio) |
 #
 # (The defaults come from the environment variable `ECAPADDLE_MODE`, so tests can set the mode without
-# editing notebooks.) Training notebooks always train live, in every mode, into a fresh run folder in a
-# temporary work directory (set `ECAPADDLE_WORK_DIR` to keep the runs somewhere of your choosing); the
-# results committed to the repository are only read.
+# editing notebooks.) Training notebooks train live. In `cpu` and `full` mode a run is kept in the
+# repository's `runs/<mode>/<model>-seed<s>` (git-ignored; `ECAPADDLE_RUNS` chooses another folder): a kernel
+# restart resumes it, and a finished run is reused by the next notebook that needs it (04 reuses the runs of
+# 02 and 03). Quick-mode runs go to a temporary directory. The results committed to the repository are only read.
 #
 # 每个笔记本开头的 `MODE` 一行决定训练配方：`quick` 用合成数据（不是 CIFAR-10），几秒钟跑完，测试也用它；`cpu`
 # 用真实 CIFAR-10 的一部分训练 8 轮，适合笔记本电脑；`full` 即原课程配方（5 万张训练图像、50 轮），适合 GPU。
-# 每种模式都在临时工作目录中现场训练，仓库中已提交的结果只读。
+# 训练笔记本现场训练：`cpu` 和 `full` 模式的运行保存在仓库的 `runs/<mode>/<model>-seed<s>`（git 忽略），内核重启后
+# 从最后完成的那一轮之后继续，训练完成的运行会被后面的笔记本直接复用（04 复用 02 和 03 的运行）；`quick` 模式的运行放在
+# 临时目录中。仓库中已提交的结果只读。
 #
 # ## 2. Run in Baidu AI Studio · 在百度 AI Studio 上运行
 #

@@ -114,7 +114,7 @@ plt.show()
 #
 # **读图：** 每一行从左到右。全局平均池化把 x 的每个通道压缩成一个数，得到 y [N, C]。ECA 用一个长度为 k
 # 的卷积核沿通道方向滑动：k = 3 时，第 i 个输出通道是 y_{i−1}、y_i、y_{i+1} 的加权和（红线），所有通道共用
-# 这 k 个权重，首尾通道在边界外补零。sigmoid 把 C 个值变成 (0, 1) 之间的门控值，reshape 成 [N, C, 1, 1]
+# 这 k 个权重，首尾通道在边界外补零。sigmoid 把 C 个值变成 (0, 1) 之间的门控，reshape 成 [N, C, 1, 1]
 # 以便在 H、W 上广播；逐通道相乘后，输出与 x 形状相同。下方的 SE 有同样的池化、sigmoid 和相乘，
 # 但中间是经过 C/r 瓶颈的两个全连接层，每个通道与所有通道相连（灰线），权重数为 2C²/r，而 ECA 只有 k 个。
 #
@@ -394,7 +394,9 @@ plt.show()
 # **Exercise 1 (write the adaptive rule).** Write the paper's rule yourself, without calling
 # `eca_kernel_size`: t = int(|(log₂ C + b) / γ|), and k = t if t is odd, else t + 1. The check compares your
 # function with the package's for every C from 1 to 4096, with (γ, b) = (2, 1) and also (3, 2).
-# **练习 1：** 不调用 `eca_kernel_size`，自己写出自适应核大小公式。
+# **练习 1（写出自适应公式）：** 不调用 `eca_kernel_size`，自己写出论文的公式：t = int(|(log₂ C + b) / γ|)，
+# t 为奇数时 k = t，否则 k = t + 1。检查单元对 C 从 1 到 4096 的每个值、分别取 (γ, b) = (2, 1) 和 (3, 2)，
+# 把你的函数与本包的结果逐一比较。
 
 # %%
 import math   # math.log2
@@ -419,7 +421,11 @@ course.check(agree, len(rule_cases), f"Exercise 1: (C, γ, b) cases where your k
 # `paddle.concat` and slicing, `F.conv1d`, `F.sigmoid`, a multiply): x [N, C, H, W] and a kernel `weight`
 # [1, 1, k] give x · gate [N, C, H, W]. The check gives your function the weights of an `ecapaddle.CECA` layer
 # (k = 5) and counts the output elements that equal the layer's.
-# **练习 2：** 只用 Paddle 基本算子写出循环填充的 ECA（CECA），并与 `ecapaddle.CECA` 对比。
+# **练习 2（用基本算子写出 CECA）：** 在循环填充的变体 CECA 中，通道轴首尾相接：第 0 个通道和第 C − 1 个通道
+# 互为相邻，所以每个通道都看到 k 个真实输入，没有一个看到填充的零。只用 Paddle 基本算子（求均值或
+# `F.adaptive_avg_pool2d`、`paddle.concat` 与切片、`F.conv1d`、`F.sigmoid`、乘法）写出 `circular_eca(x, weight)`：
+# 由 x [N, C, H, W] 和卷积核 `weight` [1, 1, k] 得到乘上门控之后的 x [N, C, H, W]。检查单元把一个
+# `ecapaddle.CECA` 层（k = 5）的权重交给你的函数，统计输出中与该层输出相等的元素个数。
 
 # %%
 def circular_eca(x, weight):
@@ -443,7 +449,9 @@ course.check(equal, expected.size, f"Exercise 2: elements of your output equal t
 # input x. Add 1 to every value of channel 5 of x and leave the other channels alone: which channels' gates
 # change? And if you add 1 to channel 0 instead? Write your two answers as lists of channel indices *before*
 # running the check, which measures the gates with `eca.attention` (the gate [N, C, 1, 1]) before and after.
-# **练习 3：** 先预测，再运行：只改变第 5（或第 0）个通道时，哪些通道的门控值会变？
+# **练习 3（先预测再运行）：** 取第 2 节的层 `eca`（C = 16，k = 3，零填充）和一个输入 x。把 x 第 5 个通道的
+# 每个值都加 1，其他通道不变：哪些通道的门控会变？如果改为给第 0 个通道加 1 呢？请*在运行检查单元之前*把两个
+# 答案写成通道下标的列表；检查单元用 `eca.attention`（门控，形状 [N, C, 1, 1]）测量修改前后的门控。
 
 # %%
 changed_by_channel_5 = ...   # your answer: a list of channel indices
@@ -469,7 +477,10 @@ course.check(changed_by_channel_0, gates_changed_by(eca, x_probe, 0), "Exercise 
 # gaps z₀ − z_j matter. Predict the gap between the true class's logit and each other class's logit at the end
 # of that run (4 significant digits), from the smoothed target q alone. Then compare: what would the gap be with
 # ε = 0?
-# **练习 4：** 先预测，再运行：第 6 节中用 Adam 训练到损失下界后，正确类别与其他类别的 logit 之差是多少？
+# **练习 4（先预测再运行）：** 第 6 节中，Adam 训练一张类别 0 图像的自由 logits z，直到损失停在下界上。
+# 给每个 logit 加上同一个数不会改变 softmax，所以只有差值 z₀ − z_j 有意义。只根据平滑后的目标分布 q，
+# 预测训练结束时正确类别的 logit 与其他每个类别的 logit 之差（4 位有效数字）。再比较一下：ε = 0 时这个差值
+# 会是多少？
 
 # %%
 logit_gap = ...   # your answer: a float
@@ -493,10 +504,13 @@ if logit_gap is not ...:
 # - Label smoothing mixes the negative log-likelihood with the mean of −log p; its loss can never go below
 #   the entropy of the smoothed target (≈ 0.50 nats for ε = 0.1, K = 10).
 #
-# **本节小结：** ECA 去掉了 SE 中的降维，用一个共享的、长度为 k 的一维卷积在相邻通道之间建立交互，
-# 每层只增加 k 个参数；我们用 Paddle 基本算子几行代码实现了它，并与 `ecapaddle.ECA` 的输出逐元素一致。
-# 一维卷积等价于带状矩阵；k 由通道数按自适应公式决定。标签平滑交叉熵 = (1−ε)·NLL + ε·(−log p 的类别平均)，
-# 其最小值是平滑目标分布的熵（ε = 0.1、K = 10 时约 0.50），训练损失不可能低于它。
+# **本节小结：** SE 的激励步骤会降低通道维度；ECA 论文的消融实验表明降维有害，而用一个共享的、k 个权重的
+# 卷积核只在相邻通道之间建立局部交互就足够了。ECA = 全局平均池化 → 沿通道的一维卷积 → sigmoid → 相乘
+# （第 2 节的示意图，`ecapaddle.plots.draw_eca_block`）；我们用 Paddle 基本算子十几行代码实现了它，输出与
+# `ecapaddle.ECA` 逐元素一致。这个一维卷积等价于一个带状矩阵。k 由通道数按 ψ(C) = |(log₂ C + 1)/2|_odd 决定；
+# ECA 每层只增加 k 个参数（课程的 AlexNet 中共 +19 个，ResNet 中几十个，而 SE 要几百万个）。
+# 标签平滑交叉熵 = (1−ε)·NLL + ε·(−log p 的类别平均)，其最小值是平滑目标分布的熵（ε = 0.1、K = 10 时约
+# 0.50 nats），训练损失不可能低于它。
 #
 # **Next · 下一节:** notebook 02 trains the baseline AlexNet, notebook 03 AlexNet-ECA.
 

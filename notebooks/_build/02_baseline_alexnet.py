@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 02 · The baseline: AlexNet on CIFAR-10 · 基线：AlexNet 在 CIFAR-10 上
+# # 02 · The baseline: AlexNet on CIFAR-10 · 基线：CIFAR-10 上的 AlexNet
 #
 # The course notebook this project reproduces trains an AlexNet for 3 × 128 × 128 inputs
 # (CIFAR-10 images resized from 32 px) and then the same network with ECA
@@ -11,7 +11,7 @@
 # **本节你将学到：** 用约 20 行 `nn.Sequential` 按阶段表写出 AlexNet，并与 `ecapaddle.AlexNet` 核对参数量（7,524,042）
 # 和输出；ECA 应插在哪里；原课程的训练配方，以及 `quick` / `cpu` / `full`
 # 三种预设；用约 20 行纯 Paddle 代码写出训练循环（前向、损失、反向、优化器更新、学习率调度、清空梯度）；
-# 再交给 `ecapaddle.train` 在所选模式下现场训练，写入一个全新的运行目录；最后只读地查看仓库中已提交的
+# 再交给 `ecapaddle.train` 在所选模式下现场训练（`cpu` / `full` 的运行保存在 `runs/` 中，可继续、可复用）；最后只读地查看仓库中已提交的
 # `cpu` 配方结果，并核对训练损失不会低于标签平滑的熵下界。
 
 # %% [markdown]
@@ -183,13 +183,14 @@ for step, (images, labels) in enumerate(loader):
 #
 # ## 4. A live run with `ecapaddle.train` · 用 `ecapaddle.train` 现场训练
 #
-# `course.live_run` trains AlexNet with this mode's recipe (seed 42) into a fresh run folder in the
-# notebook's work directory (never into the repository's figures/), and returns the histories and the
-# trained models. In quick mode the data are synthetic (colour and stripe patterns per class: *not*
+# `course.live_run` trains AlexNet with this mode's recipe (seed 42) and returns the histories and the
+# trained models. In `cpu` and `full` mode the run is kept in the repository's `runs/<mode>/alexnet-seed42`
+# (git ignores it, never figures/): after a kernel restart the same cell resumes it from its last finished
+# epoch, and once it has finished, this notebook and notebook 04 reuse it instead of training again. In quick mode the data are synthetic (colour and stripe patterns per class: *not*
 # CIFAR-10, the accuracies mean nothing about CIFAR-10); in `cpu` and `full` mode it is real CIFAR-10.
 
 # %%
-runs = course.live_run(["alexnet"], setup.recipe, seeds=[42], work_dir=setup.work, archive=(archive, source))
+runs = course.live_run(["alexnet"], setup.recipe, seeds=[42], runs_dir=setup.runs, archive=(archive, source))
 history = runs.history("alexnet")
 
 # %% [markdown]
@@ -236,7 +237,9 @@ else:
 #
 # **Exercise 1.** The `full` recipe trains on 50,000 images with batch 128 and `drop_last=True` for 50 epochs.
 # How many optimizer steps is that in total, i.e. the `T_max` of the cosine schedule? Work it out, then run the
-# check, which asks Paddle's own batch sampler. **练习 1：** `full` 配方一共有多少个优化步？
+# check, which asks Paddle's own batch sampler.
+# **练习 1：** `full` 配方在 50,000 张图像上训练 50 轮，批次大小 128，`drop_last=True`。一共有多少个优化步，
+# 也就是余弦调度的 `T_max` 是多少？先自己算出来，再运行检查单元：它直接询问 Paddle 自己的批次采样器。
 
 # %%
 full_steps = ...   # your answer: an int
@@ -251,7 +254,11 @@ course.check(full_steps, len(sampler) * full.epochs, "Exercise 1: optimizer step
 # learning rate after exactly T/2 scheduler steps? The check steps a real scheduler with T = 100 and reads its
 # current rate with `cosine()` (or `optimizer.get_lr()`). Beware: `scheduler.get_lr()` does not read the rate;
 # it is the scheduler's internal update, which applies Paddle's recursive cosine formula to the current rate once
-# more, so calling it yourself gives a wrong number. **练习 2：** 余弦调度走到一半时学习率是多少？
+# more, so calling it yourself gives a wrong number.
+# **练习 2（先预测再运行）：** 使用 `CosineAnnealingDecay(learning_rate=1e-3, T_max=T)` 时，调度器恰好走了 T/2 步
+# 之后学习率是多少？检查单元取 T = 100 实际运行一个调度器，用 `cosine()`（或 `optimizer.get_lr()`）读出当前
+# 学习率。注意：`scheduler.get_lr()` 并不读取学习率，它是调度器内部的更新函数，会把 Paddle 的递推余弦公式
+# 对当前学习率再应用一次，所以自己调用它会得到错误的数字。
 
 # %%
 lr_halfway = ...   # your answer: a float
@@ -267,7 +274,11 @@ course.check(lr_halfway, cosine(), "Exercise 2: the learning rate half way", tol
 # of 128 × 128. Follow the shapes of section 1 stage by stage (a conv or max-pool maps a side s to
 # (s + 2·padding − kernel) // stride + 1) and predict the length of the flattened feature vector that would reach
 # the first `Linear`. The check runs the features on a 96 × 96 image. (What happens next in `build_alexnet()`,
-# and what does `ecapaddle.AlexNet` say? Try both.) **练习 3：** 输入改为 96 × 96 时，展平后的特征有多长？
+# and what does `ecapaddle.AlexNet` say? Try both.)
+# **练习 3（改一处，先预测再运行）：** 给 `build_alexnet()` 输入 96 × 96 而不是 128 × 128 的图像。像第 1 节那样
+# 逐级推算形状（卷积或最大池化把边长 s 变成 (s + 2·padding − kernel) // stride + 1），预测展平后送进第一个
+# `Linear` 的特征向量有多长。检查单元在一张 96 × 96 的图像上运行特征提取部分。（接下来 `build_alexnet()` 会
+# 怎样？`ecapaddle.AlexNet` 又会报告什么？两个都试一试。）
 
 # %%
 flat_length_96 = ...   # your answer: an int
@@ -281,8 +292,11 @@ course.check(flat_length_96, build_alexnet().features(paddle.zeros([1, 3, 96, 96
 # max-pool first, then the ReLU (conv → max-pool → ReLU in stages 1, 2 and 5). With the same weights, do the
 # logits change? Answer `True` if they stay the same, `False` if they change, and say why in one sentence. The
 # check builds the swapped network, copies the weights of section 1's `my_alexnet` into it (the convolutions keep
-# their positions, so the names still match) and compares the logits. **练习 4：** 把每个阶段的最大池化和 ReLU 交换顺序，
-# 输出会变吗？为什么？
+# their positions, so the names still match) and compares the logits.
+# **练习 4（改一处，先预测再运行）：** 在 `build_alexnet` 的每个阶段交换两层的顺序：先最大池化，再 ReLU
+# （第 1、2、5 阶段变成 conv → max-pool → ReLU）。权重相同时，logits 会变吗？不变就回答 `True`，变了就回答
+# `False`，并用一句话说明原因。检查单元构建交换后的网络，把第 1 节 `my_alexnet` 的权重复制进去（卷积层的位置
+# 不变，所以参数名仍然对得上），再比较 logits。
 
 # %%
 same_logits = ...   # your answer: True or False
@@ -313,14 +327,16 @@ course.check(same_logits, bool(np.allclose(swapped(images).numpy(), my_alexnet(i
 #   `full` share it and differ in data and budget; `full` is the original (50,000 images, 50 epochs).
 # - The training loop is six calls per batch in plain Paddle; `ecapaddle.train` adds validation,
 #   checkpoints, histories, exact resumption and a final test evaluation.
-# - Every mode trains live into a fresh run folder; the committed `cpu`-recipe runs are only read, and
-#   labelled with their data, budget, seeds and machine.
+# - Every mode trains live; `cpu` and `full` keep the run in `runs/<mode>/`, where a kernel restart resumes it
+#   and notebook 04 reuses it. The committed `cpu`-recipe runs are only read, and labelled with their data,
+#   budget, seeds and machine.
 #
 # **本节小结：** 按阶段表用约 20 行 `nn.Sequential` 即可写出 AlexNet：7,524,042 个参数，与原课程一致，输出与
-# `ecapaddle.AlexNet` 相同；AlexNet-ECA 在每个卷积之后、ReLU 之前插入 ECA。训练配方为 Adam + 权重衰减、按 batch 更新的余弦
+# `ecapaddle.AlexNet` 相同；AlexNet-ECA 在每个卷积之后、ReLU 之前插入 ECA。训练配方为 Adam + 权重衰减、按批次更新的余弦
 # 学习率、标签平滑；`quick` / `cpu` / `full` 三种预设共用这一配方，只在数据量和训练预算上不同，`full`
-# 即原课程配方。纯 Paddle 的训练循环每个 batch 只需六步；`ecapaddle.train` 在此之上增加了验证、检查点、
-# 训练历史、可精确恢复的训练和最终测试。每种模式都现场训练并写入新的运行目录，仓库中已提交的结果只读展示。
+# 即原课程配方（50,000 张图像、50 轮）。纯 Paddle 的训练循环每个批次只需六次调用；`ecapaddle.train` 在此之上增加了
+# 验证、检查点、训练历史、可精确恢复的训练和最终测试。每种模式都现场训练；`cpu` 和 `full` 的运行保存在 `runs/<mode>/`，内核重启后可继续，04 会直接复用；仓库中已提交的
+# `cpu` 配方结果只读展示，并注明其数据、预算、随机种子和机器。
 #
 # **Next · 下一节:** notebook 03 puts ECA into this network.
 

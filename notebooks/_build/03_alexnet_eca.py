@@ -32,7 +32,7 @@ except ImportError:                                  # a clone that was not `pip
     import ecapaddle
 from ecapaddle import course
 
-setup = course.setup(MODE)                           # warnings, plots, threads, a temporary work directory
+setup = course.setup(MODE)                           # warnings, plots, threads, where runs and figures go
 import matplotlib.pyplot as plt
 import numpy as np
 import paddle
@@ -90,10 +90,12 @@ print(f"{len(resnet._ecapaddle_attention)} ECA layers, first: {resnet._ecapaddle
 # %% [markdown]
 # ## 3. A live run · 现场训练
 #
-# 按所选模式的训练配方从头训练一次 AlexNet-ECA（一个随机种子）；多个种子的比较见第 04 节。
+# 按所选模式的训练配方训练一次 AlexNet-ECA（一个随机种子）；`cpu` / `full` 的运行保存在 `runs/<mode>/`，中断后可继续，
+# 训练完成后在这里和 04 中直接复用。多个种子的比较见第 04 节。
 #
-# The recipe of the chosen mode (printed at the top), trained from scratch into a fresh run folder in the
-# temporary work directory. With `cpu` the validation images are held out of the training split and the
+# The recipe of the chosen mode (printed at the top). In `cpu` and `full` mode the run is kept in the
+# repository's `runs/<mode>/alexnet_eca-seed42`: a kernel restart resumes it, and a finished run is reused
+# (here and in notebook 04) instead of trained again. With `cpu` the validation images are held out of the training split and the
 # test split is evaluated once at the end; `full` validates on the test split, as the original notebook did.
 # Notebook 04 compares AlexNet and AlexNet-ECA over several seeds; this is one run of one model.
 
@@ -102,7 +104,7 @@ from ecapaddle import seed_everything
 from ecapaddle.plots import plot_learning_curves
 
 SEED = 42
-runs = course.live_run(["alexnet_eca"], setup.recipe, seeds=[SEED], work_dir=setup.work)
+runs = course.live_run(["alexnet_eca"], setup.recipe, seeds=[SEED], runs_dir=setup.runs)
 model, history = runs.model("alexnet_eca"), runs.history("alexnet_eca")
 train_set, val_set = runs.train_set, runs.val_set
 SYNTHETIC = setup.recipe.synthetic

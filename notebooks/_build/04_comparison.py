@@ -1,10 +1,10 @@
 # %% [markdown]
-# # 04 · AlexNet vs AlexNet-ECA: the comparison · 对比实验
+# # 04 · AlexNet vs AlexNet-ECA: the comparison · AlexNet 与 AlexNet-ECA：对比实验
 #
-# > **本节你将学到**：如何公平地比较两个模型——验证集从训练集中划出、测试集只在最后评估一次、
-# > 每个模型跑 5 个随机种子、同一种子下各模型共享初始权重，并用 t 分布给出置信区间和按种子配对的差值；
-# > 区分种子间的波动与测试集抽样误差；以及两个对照实验：ECA 的提升（或损失）到底来自注意力本身，
-# > 还是来自未训练时门控值约为 0.5 对激活的缩放。
+# **本节你将学到：** 如何公平地比较两个模型——验证集从训练集中划出、测试集只在最后评估一次、
+# 每个模型计划使用随机种子 42 到 46（已完成的运行见第 1 节）、同一随机种子下各模型共享初始权重，并用 t 分布给出
+# 置信区间和按种子配对的差值；区分种子间的波动与测试集抽样误差；以及两个对照实验：ECA 的提升（或损失）
+# 到底来自注意力本身，还是来自未训练时约为 0.5 的门控对激活的缩放。
 #
 # The original AI Studio notebook reported (one run each, on a V100):
 #
@@ -80,11 +80,11 @@ ORIGINAL_VAL_ACC = {BASE: 0.79104, ECA_MODEL: 0.84335}    # the original noteboo
 from ecapaddle.engine import load_history
 from ecapaddle.report import describe_runs, group_by_model, load_predictions, run_name
 
-PATHS = sorted(PAIRED.glob("*/history.json"))
-HISTORIES = sorted((load_history(p) for p in PATHS),
+RUNS = {p: load_history(p) for p in sorted(PAIRED.glob("*/history.json"))}
+HISTORIES = sorted(RUNS.values(),
                    key=lambda h: (ORDER.index(h["model"]["name"]) if h["model"]["name"] in ORDER else 99,
                                   h["config"]["seed"]))
-PREDICTIONS = load_predictions(PATHS)          # {"<model>-seed<s>": {"label": [10000], "pred": [10000]}}
+PREDICTIONS = load_predictions(RUNS)           # {"<model>-seed<s>": {"label": [10000], "pred": [10000]}}
 for name, runs in group_by_model(HISTORIES).items():
     print(f"{name}: seeds {[h['config']['seed'] for h in runs]}")
 print("\n" + describe_runs(HISTORIES))
@@ -108,7 +108,7 @@ print(f"training time of all {len(HISTORIES)} runs: {total_hours:.1f} process-ho
 # Last comes the training loss of the very first step, before any update, against ln 10, the loss of a
 # network that predicts every class with probability 1/10.
 #
-# 每对模型按种子配对比较：“种子间”的波动来自每次训练重新抽取的一切（初始权重、数据顺序、增强、dropout），
+# 每对模型按种子配对比较：“种子间”的波动来自每次训练重新抽取的一切（初始权重、数据顺序、数据增强、dropout），
 # “测试抽样”的误差来自只有一个模型答对的测试图像；McNemar 精确检验逐个种子判断这些图像的分布是否偏离偶然。
 
 # %%
@@ -128,9 +128,9 @@ plot_learning_curves(HISTORIES, title="Paired experiment: " + describe_runs(HIST
 plt.show()
 
 # %% [markdown]
-# ## 4. What the numbers say · 结论
+# ## 4. What the numbers say · 数字说明了什么
 #
-# ### 4.1 Three questions, and which noise limits each answer · 三个问题
+# ### 4.1 Three questions, and which noise limits each answer · 三个问题，以及限制各自答案的噪声
 # The next cell writes its conclusions from the numbers: where each paired interval lies relative to zero,
 # and whether the spread between seeds or the test images limit it. A McNemar p-value below 0.05 in one seed
 # says that *this pair of runs* differs on the test images; only the interval over seeds says whether *the
@@ -197,9 +197,9 @@ if {(BASE, CONST), (CONST, ECA_MODEL)} <= set(NOISE):
           f"ECA over the constant gate: {rest['mean']:+.2f} ± {rest['half']:.2f} points")
 
 # %% [markdown]
-# ## 5. Where the models differ · 逐类别与门控
+# ## 5. Where the models differ · 模型在哪里不同
 #
-# ### 5.1 Per class, from the saved test predictions · 逐类别准确率
+# ### 5.1 Per class, from the saved test predictions · 逐类别：来自保存的测试集预测
 # Each run saved its test predictions, so confusion matrices and per-class accuracies reproduce from a clone,
 # without checkpoints.
 
@@ -264,7 +264,7 @@ if test_set is not None and test_set.info.kind != "synthetic" and p_base is not 
 # judged against the untrained ones and against the control, not against zero.
 #
 # 门控统计：同一段代码分别计算未训练的 ECA、训练后的 ECA 和训练后的单位门控对照。门控本身是图像的函数，
-# 同类图像相似，所以未训练的门控也有较大的“类别占比”；训练后的门控应与它们比较，而不是与 0 比较。
+# 同类图像相似，所以未训练的门控也有较大的“类别解释比例”；训练后的门控应与它们比较，而不是与 0 比较。
 
 # %%
 import json
@@ -290,12 +290,14 @@ for label, records in GROUPS.items():
 #
 # The live run trains AlexNet, the constant-gate control and AlexNet-ECA in the mode chosen at the top
 # (`quick`: a tiny synthetic archive, seconds, numbers mean nothing about CIFAR-10; `cpu`: the paired
-# experiment's recipe, about an hour per seed on 2 cores; `full`: the original recipe, for a GPU) into a fresh
-# folder outside the repository, then builds the same report. One seed here; for the whole experiment use
-# `python -m ecapaddle compare --recipe cpu --models alexnet alexnet_constgate alexnet_eca --seeds 42 43 44 45 46`.
+# experiment's recipe, about an hour per seed on 2 cores; `full`: the original recipe, for a GPU), then builds
+# the same report. AlexNet and AlexNet-ECA of seed 42 are the runs notebooks 02 and 03 kept in `runs/<mode>/`:
+# when they finished there, they are reused, not trained again. One seed here; for the whole experiment on a
+# GPU use `python -m ecapaddle compare --recipe full --models alexnet alexnet_constgate alexnet_eca --seeds 42 43 44 45 46`
+# (on a 2-core CPU, `--recipe cpu` is the reduced version committed above).
 
 # %%
-runs = course.live_run([BASE, CONST, ECA_MODEL], setup.recipe, seeds=[42], work_dir=setup.work)
+runs = course.live_run([BASE, CONST, ECA_MODEL], setup.recipe, seeds=[42], runs_dir=setup.runs)
 display(Markdown(f"**Live run, mode {MODE}**" + (" (SYNTHETIC data: says nothing about CIFAR-10)"
                                                  if setup.recipe.synthetic else "") + "\n\n"
                  + report_text(runs.histories, allow_val_from_test=setup.recipe.val_from == "test")))
@@ -306,11 +308,16 @@ display(Markdown(f"**Live run, mode {MODE}**" + (" (SYNTHETIC data: says nothing
 # Replace each `...` with your answer, then run the check cell below it. A check asserts: a wrong answer stops
 # with an `AssertionError`. Solutions: `notebooks/solutions.md`.
 #
+# **练习说明：** 把每个 `...` 换成你的答案，再运行下面的检查单元；答错会抛出 `AssertionError`。
+# 答案见 `notebooks/solutions.md`。
+#
 # **Exercise 1 (plan an experiment).** Suppose the spread between seeds of ECA − AlexNet stays as measured,
 # `s = NOISE[(BASE, ECA_MODEL)]["between"]`. Write a loop with `ecapaddle.report.t_quantile` that finds the
 # smallest number of seeds n ≥ 2 for which the 95 % half width t₀.₉₇₅,ₙ₋₁ · s / √n is at most 1 point.
 #
-# **练习 1（规划实验）**：假设 ECA − AlexNet 的种子间标准差保持不变，求使 95% 置信区间半宽不超过 1 个百分点所需的最少种子数。
+# **练习 1（规划实验）：** 假设 ECA − AlexNet 的种子间波动保持实测值不变，即
+# `s = NOISE[(BASE, ECA_MODEL)]["between"]`（差值在种子间的标准差）。用 `ecapaddle.report.t_quantile` 写一个循环，
+# 找出使 95 % 置信区间的半宽 t₀.₉₇₅,ₙ₋₁ · s / √n 不超过 1 个百分点的最小种子数 n（n ≥ 2）。
 
 # %%
 seeds_needed = ...   # your answer: an int
@@ -327,7 +334,9 @@ course.check(seeds_needed, next(n for n in range(2, 10_000) if t_quantile(0.975,
 # control *and* AlexNet-ECA of the first seed all get wrong? Use `PREDICTIONS[f"{name}-seed{first_seed}"]`,
 # whose `"pred"` and `"label"` are arrays over the test images.
 #
-# **练习 2（读取预测）**：第一个种子中，三个模型都答错的测试图像有多少张？
+# **练习 2（读取预测）：** 在 10,000 张测试图像中，第一个随机种子的 AlexNet、常数门控对照*和* AlexNet-ECA
+# 全都答错的有多少张？使用 `PREDICTIONS[f"{name}-seed{first_seed}"]`，其中 `"pred"` 和 `"label"` 是覆盖全部
+# 测试图像的数组。
 
 # %%
 all_wrong = ...   # your answer: an int
@@ -344,7 +353,10 @@ course.check(all_wrong, int(np.sum(missed[0] & missed[1] & missed[2])), "Exercis
 # `Conv2D` and `Linear` start with zero biases, and ReLU and max-pooling commute with a positive scale. Then
 # check, and explain in one sentence what this means for the first training loss in section 4.2.
 #
-# **练习 3（先预测再运行）**：同一随机种子下，常数门控对照与 AlexNet 的初始 logits 之比是多少？先写下预测，再运行检查。
+# **练习 3（先预测再运行）：** 在相同的 `paddle.seed` 之后分别构建 AlexNet 和常数门控对照（两者的每个权重都相同），
+# 都切换到 eval 模式，输入相同的图像。*在运行任何代码之前*，预测 logits(对照) / logits(AlexNet) 的比值，写成一个数。
+# 提示：Paddle 的 `Conv2D` 和 `Linear` 的偏置初始为零，而 ReLU 和最大池化与正的缩放因子可以交换次序。然后运行
+# 检查，并用一句话说明这对第 4.2 节中第一步的训练损失意味着什么。
 
 # %%
 logit_ratio = ...   # your answer: a float
@@ -375,10 +387,11 @@ course.check(logit_ratio, float((control(images) / alexnet(images)).mean()), "Ex
 #   first training loss against ln 10 shows how large AlexNet's initial logits are.
 # - The budget (10,000 images, 8 epochs) is small; the conclusions above are about that budget.
 #
-# > **本节小结**：公平比较需要独立于测试集的验证集、多个随机种子、基于 t 分布的置信区间和按种子配对的差值；
-# > 同一种子下各模型共享初始权重，去掉了两次训练之间最大的噪声来源。先把种子间的波动与测试抽样误差放在一起看，
-# > 再解读单个种子的检验。常数门控对照把“注意力”与“初始 logits 缩小 32 倍”区分开来；第一步的训练损失与 ln 10
-# > 的对比显示了 AlexNet 初始 logits 有多大。以上结论只针对本实验的小规模预算（1 万张训练图像、8 轮）。
+# **本节小结：** 公平比较需要独立于测试集的验证集、多个随机种子、基于 t 分布的置信区间和按种子配对的差值；
+# 同一随机种子下各模型还共享初始权重，这去掉了同一种子的两个模型之间最大的噪声来源。解读单个种子的检验之前，
+# 先把种子间的波动与测试抽样误差放在一起看：如果各次运行之间的差异大于测试图像带来的差异，单个种子的 McNemar
+# p 值对模型本身说明不了多少。常数门控对照把“注意力”与“初始 logits 缩小 32 倍的网络”区分开来；第一步的训练损失
+# 与 ln 10 的对比显示了 AlexNet 的初始 logits 有多大。预算（10,000 张训练图像、8 轮）很小，以上结论只针对这个预算。
 #
 # **Next · 下一节:** notebook 05 varies the design of the attention layer.
 
