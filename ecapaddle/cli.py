@@ -4,6 +4,7 @@ An error the user can fix ends in one line `error: ...`, exit code 2 for a bad c
 and 130 on Ctrl-C; `--debug` shows the traceback instead."""
 import argparse
 import dataclasses
+import importlib.util
 import json
 import math
 import shlex
@@ -102,6 +103,8 @@ def add_train_arguments(p):
     g.add_argument("--workers", dest="num_workers", type=non_negative_int, help="DataLoader worker processes")
     g.add_argument("--procs", type=count_or_auto, default=1, metavar="N|auto", help=PROCS_HELP)
     g.add_argument("--no-progress", action="store_true", help="no tqdm progress bars")
+    g.add_argument("--visualdl", metavar="DIR", help="log the curves of each run to DIR/<run folder> with VisualDL "
+                   "(pip install visualdl; view with `visualdl --logdir DIR`)")
     p.add_argument("--out", metavar="DIR", help="output folder (default: a new one, runs/<command>, "
                    "runs/<command>2, ...)")
     p.add_argument("--resume", action="store_true", help="continue the run(s) in --out from the last checkpoint; "
@@ -182,7 +185,8 @@ def run_one(model_name, args, recipe, seed, datasets, out_dir):
           f"images, {recipe.epochs} epochs, batch {recipe.batch_size} -> {out_dir}")
     seed_everything(seed)       # the same initial weights for the same seed
     model = create(model_name, num_classes=10)
-    config = recipe.train_config(seed, mixup_alpha=args.mixup, progress=not args.no_progress)
+    config = recipe.train_config(seed, mixup_alpha=args.mixup, progress=not args.no_progress,
+                                 visualdl_dir=str(Path(args.visualdl) / Path(out_dir).name) if args.visualdl else None)
     return train(model, train_set, val_set, config, out_dir=out_dir, resume=args.resume,
                  overwrite=args.force, model_name=model_name, data_info=data_info, test_set=test_set,
                  evaluator=training_evaluator(args.cpu_threads))
@@ -255,6 +259,8 @@ def train_runs(args, default, runs, finish):
     from .utils import first_free_dir
 
     recipe = resolve_recipe(args)
+    if args.visualdl and importlib.util.find_spec("visualdl") is None:
+        raise UsageError("--visualdl needs VisualDL: pip install visualdl (Baidu AI Studio has it), or leave it out")
     out = output_dir(args, default)
     with tempfile.TemporaryDirectory() as workdir:      # a synthetic archive is needed only while loading
         datasets = load_data(args, recipe, workdir)

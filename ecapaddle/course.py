@@ -13,6 +13,7 @@ reduced real run for a 2-core CPU; "full": the original notebook's recipe, for a
 interrupted run resumes there, and a finished one is reused by every notebook that asks for it again.
 Quick-mode runs go to a temporary directory. Nothing is ever trained into the repository's figures/.
 """
+import importlib.util
 import math
 import os
 import shutil
@@ -264,8 +265,9 @@ def live_run(models, recipe, seeds, runs_dir, archive=None, log_every=None, prog
     Run `model` of seed `s` lives in runs_dir/<recipe name>/<model>-seed<s>. A finished run there (same
     config, same data) is reused: its history is read and its final weights loaded, nothing is trained. An
     interrupted one resumes from its last completed epoch, ending exactly as an uninterrupted run would. A
-    folder holding a run of another config or other data is an error (delete it to train again). The plan
-    and one summary line per run are printed.
+    folder holding a run of another config or other data is an error (delete it to train again). When
+    VisualDL is installed (Baidu AI Studio has it), each run also logs its curves to <run folder>/visualdl.
+    The plan and one summary line per run are printed.
 
     Args:
         models: model names of `ecapaddle.create` (e.g. ["alexnet", "alexnet_eca"]).
@@ -289,6 +291,7 @@ def live_run(models, recipe, seeds, runs_dir, archive=None, log_every=None, prog
     seeds = [seeds] if isinstance(seeds, int) else list(seeds)
     if not models or not seeds:
         raise ValueError("live_run needs at least one model and one seed")
+    visualdl = importlib.util.find_spec("visualdl") is not None
     path, source = archive if archive is not None else recipe_archive(recipe, runs_dir)
     train_set, val_set, test_set, info = recipe_datasets(recipe, path, source)
     root = Path(runs_dir) / recipe.name
@@ -299,14 +302,16 @@ def live_run(models, recipe, seeds, runs_dir, archive=None, log_every=None, prog
     print(f"recipe {recipe.name}: {recipe_label(recipe)}\ndata: {source}\n"
           f"{len(train_set):,} train / {len(val_set):,} val images{test}; {recipe.epochs} epoch(s) of "
           f"{steps} steps, batch {recipe.batch_size}; models {', '.join(models)}; seeds {seeds}\n"
-          f"run folders: {shown(runs_dir)}/{recipe.name}/<model>-seed<s>")
+          f"run folders: {shown(runs_dir)}/{recipe.name}/<model>-seed<s>"
+          + (" (VisualDL curves in each run folder's visualdl/)" if visualdl else ""))
     histories, trained = [], {}
     for seed in seeds:
         for name in models:
             seed_everything(seed)                     # before building the model: repeatable initial weights
             trained[(name, seed)] = model = create(name, num_classes=10)
-            config = recipe.train_config(seed, log_every=log_every, progress=progress)
             out = root / f"{name}-seed{seed}"
+            config = recipe.train_config(seed, log_every=log_every, progress=progress,
+                                         visualdl_dir=str(out / "visualdl") if visualdl else None)
             history = finished_run(out, config, info, test_set is not None)
             start = time.perf_counter()
             if history is not None:

@@ -18,7 +18,7 @@ from .utils import group_by_model
 COLUMNS = ("model", "runs", "params", "final train acc", "final val acc", "best val acc", "best epoch",
            "final test acc", "test acc (best-val weights)")
 # config fields that may differ between runs that are averaged together (they do not change the recipe)
-PER_RUN_FIELDS = ("seed", "progress", "num_workers", "eval_batch_size")
+PER_RUN_FIELDS = ("seed", "progress", "num_workers", "eval_batch_size", "visualdl_dir")
 CHANCE_MARGIN = 0.02     # a run within 2 points of 1/K accuracy learned nothing
 PREDICTIONS_FILE = "predictions.npz"    # written beside history.json by the trainer: labels and predicted classes
 

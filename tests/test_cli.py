@@ -261,3 +261,13 @@ def test_bench_options_reach_the_benchmark(capsys):
         main(["bench", "--help"])
     assert exit_info.value.code == 0
     assert "--quick" in capsys.readouterr().out
+
+
+def test_visualdl_flag_without_visualdl_is_one_line_before_any_work(monkeypatch, capsys, archive, tmp_path):
+    real_find_spec = cli.importlib.util.find_spec
+    monkeypatch.setattr(cli.importlib.util, "find_spec", lambda name, *a: None if name == "visualdl"
+                        else real_find_spec(name, *a))
+    assert main(ONE_THREAD + ["train", "--quick", "--data", str(archive), "--visualdl", str(tmp_path / "vdl"),
+                              "--out", str(tmp_path / "run")] + TINY) == 2
+    assert "pip install visualdl" in error_line(capsys)
+    assert not (tmp_path / "run").exists()

@@ -492,3 +492,26 @@ def test_two_processes_match_one_process_with_the_same_global_batch(tmp_path):
     load_checkpoint(parallel_model, tmp_path / "run" / "last")
     for key, value in params(single_model).items():
         np.testing.assert_allclose(params(parallel_model)[key], value, rtol=1e-4, atol=1e-6, err_msg=key)
+
+
+def test_visualdl_logs_the_curves_the_history_records(tmp_path):
+    visualdl = pytest.importorskip("visualdl", reason="VisualDL is not installed (pip install visualdl)")
+    history = train(tiny_net(), TRAIN, VAL, config(visualdl_dir=str(tmp_path / "vdl")))
+    (log,) = (tmp_path / "vdl").iterdir()
+    reader = visualdl.LogReader(file_path=str(log))
+
+    def curve(tag):
+        records = reader.get_data("scalar", tag)
+        return [r.id for r in records], [r.value for r in records]
+
+    assert curve("train/loss") == ([s["step"] for s in history["steps"]],
+                                   pytest.approx([s["loss"] for s in history["steps"]], rel=1e-6))
+    assert curve("val/acc") == ([e["epoch"] for e in history["epochs"]],
+                                pytest.approx([e["val_acc"] for e in history["epochs"]], rel=1e-6))
+    assert curve("train/lr")[0] == [s["step"] for s in history["steps"]]
+
+
+def test_visualdl_dir_without_visualdl_says_what_to_install(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "visualdl", None)          # what `import visualdl` does when it is missing
+    with pytest.raises(ImportError, match="pip install visualdl"):
+        train(tiny_net(), TRAIN, VAL, config(visualdl_dir=str(tmp_path / "vdl")))

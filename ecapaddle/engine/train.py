@@ -32,7 +32,7 @@ from .evaluate import check_labels, evaluate
 from .history import environment_info, new_history, save_history
 
 # config fields that may change when a run is resumed (they do not change the numbers)
-RESUMABLE_CHANGES = ("progress", "num_workers")
+RESUMABLE_CHANGES = ("progress", "num_workers", "visualdl_dir")
 
 
 @dataclass
@@ -61,6 +61,9 @@ class TrainConfig:
         progress: one summary line per epoch (main process only), with tqdm bars when the output
             is a terminal or Jupyter (none in log files).
         eval_batch_size: batch size for validation; None uses batch_size.
+        visualdl_dir: a directory to log curves to with VisualDL (`pip install visualdl`; installed in Baidu
+            AI Studio): train/loss and train/lr at every logged step, train/acc, val/loss and val/acc per
+            epoch; view them with `visualdl --logdir DIR`. None: no VisualDL log.
     """
     epochs: int = 50
     batch_size: int = 128
@@ -77,6 +80,7 @@ class TrainConfig:
     amp: object = False
     progress: bool = True
     eval_batch_size: object = None
+    visualdl_dir: object = None
 
     def __post_init__(self):
         for name, minimum in (("epochs", 1), ("batch_size", 1), ("log_every", 1), ("num_workers", 0)):
@@ -115,6 +119,15 @@ class NonFiniteLossError(FloatingPointError):
             f"training loss is {loss} at epoch {epoch}, step {step} (lr {lr:.3g}); training stopped "
             f"and this epoch was not saved: the last checkpoint of a completed epoch is kept. Usual causes: "
             f"a learning rate too high, bad input data (NaN pixels), or float16 overflow in the forward pass with amp.")
+
+
+def _visualdl_writer(logdir):
+    try:
+        from visualdl import LogWriter
+    except ImportError:
+        raise ImportError(f"visualdl_dir={str(logdir)!r} needs VisualDL: pip install visualdl "
+                          f"(or leave visualdl_dir None)") from None
+    return LogWriter(logdir=str(logdir))
 
 
 def epoch_seed(seed, epoch, rank=0):
@@ -185,6 +198,13 @@ class _Run:
         data = {"train_size": len(train_set), "val_size": len(val_set), **(data_info or {})}
         self.history = new_history(model_info, config.to_dict(), data, environment_info(self.world))
         self.global_step = 0
+        self.curves = _visualdl_writer(config.visualdl_dir) if config.visualdl_dir and self.is_main else None
+
+    def log_scalars(self, step, **values):
+        """Values to VisualDL, each under the tag given by its name ("train_loss" -> "train/loss")."""
+        if self.curves is not None:
+            for name, value in values.items():
+                self.curves.add_scalar(tag=name.replace("_", "/", 1), value=float(value), step=step)
 
     # ---- checkpoints ----
     def path(self, name):
@@ -294,6 +314,7 @@ class _Run:
             seen += preds.shape[0]
             if batch_index % self.config.log_every == 0:
                 self.history["steps"].append({"step": self.global_step, "epoch": epoch, "loss": step_loss, "lr": lr})
+                self.log_scalars(self.global_step, train_loss=step_loss, train_lr=lr)
                 bar.set_postfix(loss=f"{step_loss:.4f}", lr=f"{lr:.2e}", refresh=False)
             bar.update()
         bar.close()
@@ -349,6 +370,7 @@ class _Run:
                   "val_loss": val["loss"], "val_acc": val["acc"], "lr": lr,
                   "time_s": time.perf_counter() - start, "train_img_s": train_img_s,
                   "val_img_s": val["img_s"]}
+        self.log_scalars(epoch, train_acc=train_acc, val_loss=val["loss"], val_acc=val["acc"])
         history = self.history
         history["epochs"].append(record)
         history["total_time_s"] += record["time_s"]
@@ -455,4 +477,7 @@ def train(model, train_set, val_set, config=None, out_dir=None, resume=False, ov
             run.test(test_set)
     except KeyboardInterrupt:
         raise TrainingInterrupted(_resume_hint(epoch, len(run.history["epochs"]), out_dir)) from None
+    finally:
+        if run.curves is not None:
+            run.curves.close()
     return run.history
