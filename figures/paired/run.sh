@@ -8,10 +8,10 @@
 # notebook's augmentation; then the 10,000-image test split once with the final weights.
 #
 # usage: bash figures/paired/run.sh CIFAR10_ARCHIVE [PARALLEL]
-# Runs PARALLEL (default 2) single-thread training processes side by side (on a 2-core CPU two processes train
-# about twice as fast in total as one process with two threads). Each run trains in runs/paired/<model>-seed<s>
-# and resumes there after an interruption; a finished run's history, config and test predictions are copied to
-# figures/paired/<model>-seed<s>/ (checkpoints stay in runs/).
+# Runs PARALLEL (default 2) single-thread training processes side by side (on a 2-core CPU, processes scale
+# better than threads: see benchmarks/README.md, `train --procs 2` against one 2-thread process). Each run
+# trains in runs/paired/<model>-seed<s> and resumes there after an interruption; a finished run's history,
+# config and test predictions are copied to figures/paired/<model>-seed<s>/ (checkpoints stay in runs/).
 set -euo pipefail
 archive="${1:?usage: bash figures/paired/run.sh CIFAR10_ARCHIVE [PARALLEL]}"
 parallel="${2:-2}"

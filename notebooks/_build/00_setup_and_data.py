@@ -57,7 +57,7 @@
 # | MODE | data | budget | for |
 # |---|---|---|---|
 # | `"quick"` (default) | a tiny **synthetic** archive in the CIFAR-10 format (not CIFAR-10) | 2 epochs, seconds | a first look; the tests run this |
-# | `"cpu"` | real CIFAR-10: 10,000 training images, 5,000 validation images held out | 8 epochs, about 20 minutes per model on 2 cores | a laptop |
+# | `"cpu"` | real CIFAR-10: 10,000 training images, 5,000 validation images held out | 8 epochs; the committed runs in `figures/paired/` took 17-32 minutes per model (one thread each, two side by side on 2 cores) | a laptop |
 # | `"full"` | real CIFAR-10: all 50,000 training images, validated on the test split | 50 epochs, batch 128: the original notebook's recipe | a GPU (e.g. AI Studio) |
 #
 # (The defaults come from the environment variable `ECAPADDLE_MODE`, so tests can set the mode without

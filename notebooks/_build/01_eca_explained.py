@@ -358,8 +358,8 @@ assert abs(float(at_q) - floor) < 1e-5
 # %% [markdown]
 # Now let an optimiser try to beat the floor: free logits for one image of class 0, trained by Adam on
 # this loss alone for 300 steps. The loss falls onto H(q) and stays there; a network trained with ε = 0.1
-# therefore reports a training loss of at least 0.50, however well it classifies (notebook 02 checks this
-# on its own run). Plain cross entropy (ε = 0) has floor 0, reached only by infinitely confident logits.
+# therefore reports a training loss of at least 0.50, however well it classifies. Plain cross entropy
+# (ε = 0) has floor 0, reached only by infinitely confident logits.
 
 # %%
 z = paddle.create_parameter([1, K], "float32", default_initializer=nn.initializer.Constant(0.0))

@@ -12,7 +12,8 @@
 
 # %% [markdown]
 # **Choose the mode · 选择模式.** `"quick"`: a tiny synthetic archive, seconds (what the tests run);
-# `"cpu"`: real CIFAR-10, 10,000 training images, 8 epochs (about 20 minutes on a 2-core laptop);
+# `"cpu"`: real CIFAR-10, 10,000 training images, 8 epochs (the committed runs in `figures/paired/` took
+# 17-32 minutes per model, one thread each, two side by side on 2 cores);
 # `"full"`: the original notebook's recipe (50,000 images, 50 epochs), for a GPU. Edit the line below.
 
 # %%

@@ -27,7 +27,7 @@
 # - **pairing**: for one seed every model starts from the **same** convolution and classifier weights
 #   (`AlexNet` creates them before any attention layer) and sees the same images in the same order with the
 #   same augmentation and dropout draws, so a difference within a seed comes from the models, not from two
-#   draws of the weights;
+#   draws of the weights (how large it turns out still varies from seed to seed: section 2);
 # - **models**: AlexNet, AlexNet-ECA and two controls. The **constant-gate control** is AlexNet with every
 #   stage multiplied by 0.5, the gate of an untrained ECA, and no attention: it asks how much of ECA's effect
 #   the scale alone gives. The **unit-gate control** is AlexNet-ECA whose gate is 2·sigmoid(·) with its kernel
@@ -256,14 +256,16 @@ if test_set is not None and test_set.info.kind != "synthetic" and p_base is not 
 
 # %% [markdown]
 # ### 5.2 What the gates learned · 门控学到了什么
-# `figures/paired/gate_stats.py` recorded every stage's gates on 1,000 validation images (`ecapaddle.gates`)
-# three ways, by the same code: AlexNet-ECA **untrained** (the weights each run started from), AlexNet-ECA
-# **trained**, and the unit-gate control trained. "image spread" is how much a channel's gate changes from image
-# to image; "class share" the part of that change explained by the class. A gate is a function of the image,
-# and images of one class look alike, so even untrained gates have a large class share: the trained gates are
-# judged against the untrained ones and against the control, not against zero.
+# `figures/paired/gate_stats.py` records every stage's gates on 1,000 validation images (`ecapaddle.gates`)
+# by the same code: AlexNet-ECA **untrained** (the weights each run started from), AlexNet-ECA **trained**, and
+# the unit-gate control trained (gates 2·sigmoid starting at 1, the same 19 parameters) once its runs are
+# committed; the cell prints the records `gates.json` holds. "image spread" is how much a channel's gate
+# changes from image to image; "class share" the part of that change explained by the class. A gate is a
+# function of the image, and images of one class look alike, so even untrained gates have a large class
+# share: the trained gates are judged against the untrained ones and against the control, not against zero.
 #
-# 门控统计：同一段代码分别计算未训练的 ECA、训练后的 ECA 和训练后的单位门控对照。门控本身是图像的函数，
+# 门控统计：同一段代码分别计算未训练的 ECA、训练后的 ECA，以及（其运行提交后）训练后的单位门控对照（门控 2·sigmoid，
+# 初始为 1，同样 19 个参数）；下面的单元格打印 `gates.json` 中已有的记录。门控本身是图像的函数，
 # 同类图像相似，所以未训练的门控也有较大的“类别解释比例”；训练后的门控应与它们比较，而不是与 0 比较。
 
 # %%
@@ -284,13 +286,15 @@ for label, records in GROUPS.items():
 
 # %% [markdown]
 # Read the class share of the trained gates against the same gates before training: what training added is
-# the difference, not the whole. The unit-gate control learned with the same 19 parameters from gate 1.
+# the difference, not the whole. The unit-gate control, when its records are there, learns with the same 19
+# parameters from gate 1.
 #
 # ## 6. Run it yourself · 动手运行
 #
 # The live run trains AlexNet, the constant-gate control and AlexNet-ECA in the mode chosen at the top
 # (`quick`: a tiny synthetic archive, seconds, numbers mean nothing about CIFAR-10; `cpu`: the paired
-# experiment's recipe, about an hour per seed on 2 cores; `full`: the original recipe, for a GPU), then builds
+# experiment's recipe, three runs per seed, of which the committed ones took 17-32 minutes each, one thread,
+# two side by side on 2 cores; `full`: the original recipe, for a GPU), then builds
 # the same report. AlexNet and AlexNet-ECA of seed 42 are the runs notebooks 02 and 03 kept in `runs/<mode>/`:
 # when they finished there, they are reused, not trained again. One seed here; for the whole experiment on a
 # GPU use `python -m ecapaddle compare --recipe full --models alexnet alexnet_constgate alexnet_eca --seeds 42 43 44 45 46`
@@ -379,8 +383,9 @@ course.check(logit_ratio, float((control(images) / alexnet(images)).mean()), "Ex
 # ## Summary · 本节小结
 #
 # - A fair comparison needs a validation set that is not the test set, several seeds, intervals from the t
-#   distribution and differences paired by seed; pairing the initial weights as well removes the largest
-#   source of noise between two models of one seed.
+#   distribution and differences paired by seed. Pairing the initial weights removes one source of noise, but at
+#   this budget runs of one seed still end apart (spread between seeds 2.61 points for ECA − AlexNet against 0.44
+#   from test sampling, `figures/paired/table.md`): more seeds, not more test images, narrow the answer.
 # - Put the spread between seeds beside the test-sampling error before reading a per-seed test: when the runs
 #   differ more than the test images do, McNemar's p of one seed says little about the models.
 # - The constant-gate control separates "attention" from "a network whose logits start 32 times smaller"; the
@@ -388,7 +393,9 @@ course.check(logit_ratio, float((control(images) / alexnet(images)).mean()), "Ex
 # - The budget (10,000 images, 8 epochs) is small; the conclusions above are about that budget.
 #
 # **本节小结：** 公平比较需要独立于测试集的验证集、多个随机种子、基于 t 分布的置信区间和按种子配对的差值；
-# 同一随机种子下各模型还共享初始权重，这去掉了同一种子的两个模型之间最大的噪声来源。解读单个种子的检验之前，
+# 同一随机种子下各模型还共享初始权重，这去掉了一个噪声来源，但在这个预算下同一种子的运行之间仍有差距（ECA − AlexNet
+# 的种子间波动为 2.61 个百分点，测试抽样误差为 0.44，见 `figures/paired/table.md`）：要缩小结论的不确定性，需要更多种子，
+# 而不是更多测试图像。解读单个种子的检验之前，
 # 先把种子间的波动与测试抽样误差放在一起看：如果各次运行之间的差异大于测试图像带来的差异，单个种子的 McNemar
 # p 值对模型本身说明不了多少。常数门控对照把“注意力”与“初始 logits 缩小 32 倍的网络”区分开来；第一步的训练损失
 # 与 ln 10 的对比显示了 AlexNet 的初始 logits 有多大。预算（10,000 张训练图像、8 轮）很小，以上结论只针对这个预算。

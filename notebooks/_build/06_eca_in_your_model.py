@@ -92,6 +92,54 @@ for name, (build, variants) in VARIANTS.items():
               f"{places[0]}, ..., {places[-1]}")
 
 # %% [markdown]
+# What kernel size does each stage get, and what does ECA cost in computation? Below, for one 224 × 224 image:
+# the multiply-adds of the convolutions and FC layers (counted by forward hooks from each layer's weight shape
+# and output size) against those of the ECA layers: the average pool (one add per element of the feature
+# map), the 1-D convolution (C·k) and the scaling (one multiply per element). Few multiply-adds are not
+# little time: the pool and the scaling read and write the whole feature map (`python -m ecapaddle bench`
+# measures ECA's time overhead in AlexNet, benchmarks/README.md).
+# 每个阶段得到的卷积核大小 k，以及 ECA 的计算代价（对一张 224 × 224 图像按乘加次数统计）：
+# 卷积层和全连接层的乘加数与 ECA 层（平均池化、1-D 卷积 C·k、逐通道缩放）的乘加数之比。
+
+# %%
+# NBVAL_CHECK_OUTPUT
+from collections import Counter
+
+from ecapaddle import ECA
+
+
+def multiply_adds(model, size=224):
+    """{"conv + fc": ..., "ECA": ...} multiply-adds of one [1, 3, size, size] image through `model`."""
+    counts = Counter()
+
+    def count(layer, inputs, output):
+        if isinstance(layer, nn.Conv2D):
+            out_channels, in_per_group, kh, kw = layer.weight.shape
+            counts["conv + fc"] += output.size * in_per_group * kh * kw
+        elif isinstance(layer, nn.Linear):
+            counts["conv + fc"] += layer.weight.size
+        else:
+            counts["ECA"] += 2 * inputs[0].size + layer.channels * layer.kernel_size
+
+    hooks = [layer.register_forward_post_hook(count) for layer in model.sublayers()
+             if isinstance(layer, (nn.Conv2D, nn.Linear, ECA))]
+    model.eval()
+    with paddle.no_grad():
+        model(paddle.zeros([1, 3, size, size]))
+    for hook in hooks:
+        hook.remove()
+    return counts
+
+
+for name, build in [("ResNet-18", resnet18), ("MobileNetV2", mobilenet_v2)]:
+    model = add_attention(build(num_classes=10), "eca")
+    stages = Counter((layer.channels, layer.kernel_size) for layer in model.sublayers() if isinstance(layer, ECA))
+    macs = multiply_adds(model)
+    print(f"{name} + ECA (adaptive k): " + ", ".join(f"{n} x (C={c}, k={k})" for (c, k), n in sorted(stages.items())))
+    print(f"  multiply-adds: conv + fc {macs['conv + fc'] / 1e6:,.1f} M, ECA {macs['ECA'] / 1e6:.3f} M "
+          f"({100 * macs['ECA'] / macs['conv + fc']:.2f} %)")
+
+# %% [markdown]
 # ## 2. Any other model: tell it where · 任意模型：指定位置
 #
 # For a model it does not know, pass `where=`: a list of sublayer names, or a predicate
