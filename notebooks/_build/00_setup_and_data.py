@@ -306,7 +306,9 @@ plt.show()
 # subset of 1,005 of them (`load_cifar10("train", subset=1005)`): how many images do the largest and the smallest
 # class get? Answer as a pair `(largest, smallest)`. The check draws the subset with the package's
 # `stratified_indices` on labels of that composition.
-# **练习 1（先预测再运行）：** 从每类 5,000 张的训练集中分层抽取 1,005 张，最多和最少的类别各有多少张？
+# **练习 1（先预测再运行）：** CIFAR-10 的训练集每个类别有 5,000 张图像。从中按类别分层抽取 1,005 张
+# （`load_cifar10("train", subset=1005)`）：分到图像最多的类别和最少的类别各有多少张？答案写成数对
+# `(largest, smallest)`，先写最多的，再写最少的。检查单元用本包的 `stratified_indices`，在同样构成的标签上抽取这个子集。
 
 # %%
 subset_counts = ...   # your answer: (largest, smallest)
@@ -323,7 +325,9 @@ course.check(subset_counts, (int(counts.max()), int(counts.min())), "Exercise 1:
 # 0.406) and standard deviation (0.229, 0.224, 0.225), after `ToTensor` has scaled the pixels to [0, 1]. What
 # value does a pure black pixel take in the **red** channel (4 significant digits)? The check sends a black image
 # through the pipeline. (Is the value of a white pixel further from 0, or closer?)
-# **练习 2（先预测再运行）：** 经过 `ToTensor` 和 `Normalize` 之后，纯黑像素在红色通道上的值是多少？
+# **练习 2（先预测再运行）：** 测试流程先由 `ToTensor` 把像素值缩放到 [0, 1]，最后用 ImageNet 的均值
+# (0.485, 0.456, 0.406) 和标准差 (0.229, 0.224, 0.225) 做 `Normalize`。纯黑像素在**红色**通道上的值是多少
+# （保留 4 位有效数字）？检查单元把一张全黑图像送进测试流程来核对。（白色像素的值离 0 更远还是更近？）
 
 # %%
 black_red = ...   # your answer: a float
@@ -340,8 +344,10 @@ course.check(black_red, float(black[0, 0, 0]), "Exercise 2: a black pixel's red 
 # one is mixed with, and returns λ · x_i + (1 − λ) · x_partner(i). The check lets `mix_batch` draw λ and the
 # pairing for section 6's batch (with labels 0 … N − 1, its second label set *is* the pairing), gives them to your
 # function and counts the elements of your batch that equal `mix_batch`'s.
-# **练习 3（写一个数据增强）：** 只用 Paddle 运算自己写出 mixup：给定 λ 和配对下标，返回混合后的批次，并与
-# `mix_batch` 的结果逐元素比较。
+# **练习 3（写一个数据增强）：** 只用 Paddle 运算自己实现 mixup：`my_mixup(images, lam, partner)` 的输入是一个批次的
+# 图像 `images` [N, 3, H, W]、混合权重 `lam`，以及每张图像要与之混合的那张图像的下标 `partner` [N]，返回
+# λ · x_i + (1 − λ) · x_partner(i)。检查单元让 `mix_batch` 为第 6 节的批次抽取 λ 和配对（标签取 0 … N − 1 时，
+# 它返回的第二组标签*就是*配对下标），把它们交给你的函数，再统计你的批次中与 `mix_batch` 结果相等的元素个数。
 
 # %%
 def my_mixup(images, lam, partner):
@@ -371,11 +377,14 @@ course.check(equal, expected.size, f"Exercise 3: elements of your mixed batch eq
 #
 # **本节小结：** 一行 `MODE = "quick" | "cpu" | "full"` 选择训练配方，`full` 即原课程配方，适合 GPU。在 AI Studio 上：
 # 添加数据集 152754，用 `pip install -e . --no-deps` 安装（保留 `paddlepaddle-gpu`），把 `MODE` 改为 `"full"`。
-# CIFAR-10 各类别样本数相同，分层抽样保持这一平衡。原课程使用的 `MixupImage` 对单张图像不起作用，
-# 因此其结果实际上没有使用 mixup；真正的 mixup 作用于一个批次，练习 3 中你自己写了它。
+# `find_cifar10` 依次在显式路径、`$ECAPADDLE_CIFAR10`、AI Studio 挂载的数据集和 Paddle 的缓存中查找官方压缩包，
+# 绝不会悄悄替换你给出的路径；quick 模式使用明确标为合成数据的压缩包。
+# CIFAR-10 各类别样本数相同，所以准确率是公平的指标；分层抽样的子集保持这一平衡。原课程使用的 `MixupImage`
+# 原样返回单张图像，因此其结果实际上没有使用 mixup；真正的 mixup 作用于一个批次（`mix_batch`，
+# `TrainConfig(mixup_alpha=...)`），练习 3 中你自己写了它。
 # 开头的术语表统一了本课程的中文译名（轮、验证集、门控、通道、随机种子等）。
 #
-# **Next · 下一节:** notebook 01 explains ECA itself.
+# **Next · 下一节:** notebook 01 explains ECA itself. 第 01 节讲解 ECA 本身。
 
 # %%
 setup.cleanup()

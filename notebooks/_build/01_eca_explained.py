@@ -513,6 +513,7 @@ if logit_gap is not ...:
 # 0.50 nats），训练损失不可能低于它。
 #
 # **Next · 下一节:** notebook 02 trains the baseline AlexNet, notebook 03 AlexNet-ECA.
+# 第 02 节训练基线 AlexNet，第 03 节训练 AlexNet-ECA。
 
 # %%
 setup.cleanup()

@@ -340,7 +340,7 @@ course.check(same_logits, bool(np.allclose(swapped(images).numpy(), my_alexnet(i
 # 验证、检查点、训练历史、可精确恢复的训练和最终测试。每种模式都现场训练；`cpu` 和 `full` 的运行保存在 `runs/<mode>/`，内核重启后可继续，04 会直接复用；仓库中已提交的
 # `cpu` 配方结果只读展示，并注明其数据、预算、随机种子和机器。
 #
-# **Next · 下一节:** notebook 03 puts ECA into this network.
+# **Next · 下一节:** notebook 03 puts ECA into this network. 第 03 节把 ECA 加入这个网络。
 
 # %%
 setup.cleanup()

@@ -268,7 +268,11 @@ from ecapaddle.course import check
 # divided by Σ_channels Σ_images (g − m)² (zero when the gates never vary). The check runs your function on
 # every stage of the table, before and after training, and counts the stages where it equals the package's
 # `class_share()`.
-# **练习 1（写一个统计量）：** 用 NumPy 自己写出第 5 节的"类别解释比例"，并与 `class_share()` 逐级比较。
+# **练习 1（写一个统计量）：** 用 NumPy 自己写出第 5 节的类别解释比例：`gates` [N, C] 是 N 张图像上每个通道的门控，
+# `labels` [N] 是这些图像的类别。记 m 为某个通道在全部图像上的平均门控，m_k 为它在类别 k 的 n_k 张图像上的平均门控，
+# 则类别解释比例等于 Σ_channels Σ_k n_k (m_k − m)²（对所有通道和类别求和）除以 Σ_channels Σ_images (g − m)²
+# （对所有通道和图像求和，g 为单个门控值）；门控完全不变时它为 0。检查单元在表中的每一级（训练前和训练后）上运行你的
+# 函数，统计结果与本包 `class_share()` 相等的级数。
 
 # %%
 def my_class_share(gates, labels):
@@ -289,7 +293,10 @@ check(agree, len(all_stages), f"Exercise 1: stages where your class share equals
 # (a) as it is, before ReLU, the notebook's placement, and (b) after ReLU. In which case is every gate of every
 # channel and image at least 0.5? Answer `True` or `False` for each *before* running the check. (What does that
 # say about what a gate placed after ReLU can do with positive weights?)
-# **练习 2（先预测再运行）：** 卷积核权重全为正时，ECA 放在 ReLU 之前和之后，门控是否都不小于 0.5？先写下预测。
+# **练习 2（先预测再运行）：** 取一个第一级的 ECA 层（C = 48，k = 3），把它卷积核的每个权重都变成正数。把未训练的
+# AlexNet-ECA 第一个卷积在第 6 节图像上的输出送进这个层：(a) 原样送入，即在 ReLU 之前，也就是原课程采用的位置；
+# (b) 经过 ReLU 之后再送入。哪种情况下所有通道、所有图像的门控都不小于 0.5？请*在运行检查单元之前*对两种情况分别
+# 回答 `True` 或 `False`。（由此看，放在 ReLU 之后、权重全为正的门控能起什么作用？）
 
 # %%
 all_open_before_relu = ...   # your answer: True or False
@@ -312,8 +319,9 @@ check(all_open_after_relu, bool((gates_after >= 0.5).all()), "Exercise 2: all ga
 # its channel spread is large. In one or two sentences: what does the layer do, and could a plain convolution do
 # the same? (No check cell computes this; compare your sentences with section 5's explanation and with
 # `notebooks/solutions.md`, then look for such a stage in your run, printed below.)
-# **练习 3（解释表格）：** 某一级的类别解释比例等于随机下限、图像间离散度很小，但通道间离散度很大：这一层在做什么？
-# 普通卷积能否做到同样的事？
+# **练习 3（解释表格）：** 某一级的类别解释比例等于它的随机下限，图像间离散度很小，但通道间离散度很大。用一两句话
+# 回答：这一层在做什么？普通的卷积能否做到同样的事？（这道题没有检查单元：请把你的回答与第 5 节的解释和
+# `notebooks/solutions.md` 对照，再在下面打印的结果里找一找，你这次训练中有没有这样的一级。）
 
 # %%
 for s in stats:
@@ -332,11 +340,13 @@ for s in stats:
 # - An untrained ECA halves every stage; the unit-gate control starts at exactly 1.
 #
 # **本节小结：** ECA 在 AlexNet 中位于每个卷积之后、ReLU 之前（参数个数见第 1 节），在 ResNet 中位于残差相加之前。
-# 我们用所选模式现场训练了一次 AlexNet-ECA（quick 模式只是合成数据上的代码演示）。门控可以从三个角度来看：
+# 我们用所选模式现场训练了一次 AlexNet-ECA，其数值取决于该模式的数据和预算（随训练一起打印）；quick 模式在合成数据上的
+# 训练只是让代码跑一遍。门控可以从三个角度来看：
 # 固定的通道缩放（通道间离散度）、随图像的变化（图像间离散度）、随类别的变化（类别间离散度与类别解释比例，
 # 后者需和随机下限比较）。未训练的 ECA 会把每一级的输出大约减半；单位门控（unit gate）对照模型的初始门控恰好为 1。
 #
 # **Next · 下一节:** notebook 04 puts the two models side by side, over several seeds.
+# 第 04 节用多个随机种子把这两个模型放在一起比较。
 
 # %%
 setup.cleanup()

@@ -400,7 +400,7 @@ course.check(logit_ratio, float((control(images) / alexnet(images)).mean()), "Ex
 # p 值对模型本身说明不了多少。常数门控对照把“注意力”与“初始 logits 缩小 32 倍的网络”区分开来；第一步的训练损失
 # 与 ln 10 的对比显示了 AlexNet 的初始 logits 有多大。预算（10,000 张训练图像、8 轮）很小，以上结论只针对这个预算。
 #
-# **Next · 下一节:** notebook 05 varies the design of the attention layer.
+# **Next · 下一节:** notebook 05 varies the design of the attention layer. 第 05 节逐一改变注意力层的设计。
 
 # %%
 setup.cleanup()

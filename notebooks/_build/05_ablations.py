@@ -414,7 +414,11 @@ from ecapaddle.report import t_quantile     # for exercise 2
 # function the weights of an `ecapaddle.layers.SEVar2` layer (set to random values) and counts the output elements
 # that equal the layer's. Then compare, in section 1's table, its parameters with ECA's: which one lets
 # neighbouring channels interact?
-# **练习 1（用基本算子写 SE-Var2）：** 每个通道一个权重、通道之间没有交互；写出后与 `SEVar2` 逐元素比较。
+# **练习 1（用基本算子写 SE-Var2）：** SE-Var2 给每个通道一个自己的权重，任何通道都看不到其他通道：
+# gate_c = sigmoid(w_c · y_c)，其中 y_c 是通道 c 的均值。用 Paddle 基本算子（求均值、乘法、`F.sigmoid`）写出
+# `se_var2(x, weight)`：由 x [N, C, H, W] 和 `weight` [C] 得到 x · gate。检查单元把一个 `ecapaddle.layers.SEVar2`
+# 层的权重（已设为随机值）交给你的函数，统计输出中与该层输出相等的元素个数。然后在第 1 节的表中比较它和 ECA 的
+# 参数个数：哪一个让相邻通道之间有交互？
 
 # %%
 def se_var2(x, weight):
@@ -440,7 +444,11 @@ course.check(equal, expected.size, f"Exercise 1: elements of your output equal t
 # paired differences from a standard normal distribution (no effect), computes each configuration's 95 % t
 # interval (`t_quantile(0.975, seeds - 1)`) and returns the fraction of trials in which at least one interval
 # excludes zero. The check compares your rate with 1 − 0.95ᵐ for m = 1 and for this notebook's M, within 0.015.
-# **练习 2（模拟误报）：** 用模拟验证：M 个都没有效果的比较中，至少一个 95 % 区间不含 0 的概率是 1 − 0.95ᴹ。
+# **练习 2（模拟误报）：** 第 4 节说，M 个完全没有效果的比较中，至少有一个区间不含 0 的概率是 1 − 0.95ᴹ。用模拟来
+# 验证：写出 `false_alarm_rate(m, seeds=3, trials=20_000, seed=0)`，它重复 `trials` 次，每次为 m 个配置各从标准正态
+# 分布抽取 `seeds` 个配对差值（即没有效果），计算每个配置的 95 % t 置信区间（`t_quantile(0.975, seeds - 1)`），
+# 返回至少有一个区间不含 0 的试验所占的比例。检查单元对 m = 1 和本节的 M，把你的比例与 1 − 0.95ᵐ 比较，
+# 允许相差 0.015。
 
 # %%
 def false_alarm_rate(m, seeds=3, trials=20_000, seed=0):
@@ -461,7 +469,11 @@ for m in (1, M):
 # `h["config"]["seed"]` and its final validation accuracy in `h["epochs"][-1]["val_acc"]`. The check compares your
 # function with `ecapaddle.report.paired_differences` for every configuration of section 3's table. (Why is the
 # interval of the paired differences usually narrower than the two configurations' own intervals?)
-# **练习 3（写出配对差值）：** 对两个配置都有的每个随机种子，计算最终验证集准确率之差，并与 `paired_differences` 比较。
+# **练习 3（写出配对差值）：** 写出 `my_paired(histories, base, other)`：对两个配置都训练过的每个随机种子，计算
+# `other` 的最终验证集准确率减去 `base` 的最终验证集准确率，返回按随机种子排序的 `(seed, difference)` 列表。
+# 一条训练记录 `h` 的配置名在 `h["model"]["name"]` 中，随机种子在 `h["config"]["seed"]` 中，最终验证集准确率在
+# `h["epochs"][-1]["val_acc"]` 中。检查单元对第 3 节表中的每个配置，把你的函数与 `ecapaddle.report.paired_differences`
+# 比较。（为什么配对差值的置信区间通常比两个配置各自的区间窄？）
 
 # %%
 def my_paired(histories, base, other):
@@ -492,12 +504,12 @@ course.check(agree, len(OTHERS), f"Exercise 3: configurations where your pairing
 #   measurable here", not "no difference".
 #
 # **本节小结：** 我们在 AlexNet / CIFAR-10 上用相同的数据、预算和随机种子重做了论文的消融实验（k 的大小、自适应 k、
-# SE 及其变体、ECA-NS、循环填充 ECA、位置）并加入常数门控对照组。种子很少时，置信区间要用 t 分布（3 个种子时
+# SE 及其变体、ECA-NS、循环填充 ECA、位置）并加入常数门控对照组。只有 2–3 个种子时，置信区间要用 t 分布（3 个种子时
 # t = 4.30）；差值要按种子配对；同时比较十几个配置时要做校正（Bonferroni）或至少说明多重比较的风险；停留在随机
 # 水平的失败训练要标出来并说明它们的影响。已提交的小预算消融实验区分不了这些配置：它的置信区间比论文中各设计之间的
 # 差距宽很多倍（第 4 节计算了两者），区间包含 0 只说明"在这个预算下测不出来"，不说明"没有差别"。
 #
-# **Next · 下一节:** notebook 06 puts ECA into a network of your own.
+# **Next · 下一节:** notebook 06 puts ECA into a network of your own. 第 06 节把 ECA 加进你自己的网络。
 
 # %%
 setup.cleanup()

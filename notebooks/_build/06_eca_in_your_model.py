@@ -311,8 +311,11 @@ from ecapaddle import course, eca_kernel_size
 # channels, and `forward` pools over L, convolves across the channels, applies the sigmoid and multiplies. Because
 # the sub-layer has the same name and shape as `ecapaddle.ECA`'s, the check loads an `ECA(C)` state dict into
 # yours for C = 16, 64 and 256 and counts the output elements that equal `ECA`'s on [N, C, L] inputs.
-# **练习 1（一维信号的 ECA）：** 为 [N, C, L] 形状的序列输入写一个 ECA 层，子层 `conv` 与 `ecapaddle.ECA` 相同，
-# 以便加载它的参数后逐元素比较输出。
+# **练习 1（一维信号的 ECA）：** 假设你的模型处理的不是图像，而是形状为 [N, C, L] 的序列（音频、传感器数据、文本嵌入）。
+# 为这样的输入写一个层 `MyECA1D(channels)`：它的子层 `conv` 是不带偏置的 `nn.Conv1D(1, 1, k)`，k 由
+# `eca_kernel_size(channels)` 给出，零填充的大小要使输出仍是 C 个通道；`forward` 先在 L 上池化，再沿通道方向卷积，
+# 然后做 sigmoid，最后相乘。由于这个子层与 `ecapaddle.ECA` 的子层名称和形状都相同，检查单元对 C = 16、64 和 256
+# 分别把 `ECA(C)` 的参数（state dict）加载到你的层中，在 [N, C, L] 输入上统计你的输出中与 `ECA` 输出相等的元素个数。
 
 # %%
 class MyECA1D(nn.Layer):
@@ -345,7 +348,10 @@ course.check(equal, total, f"Exercise 1: elements of your 1-D ECA's outputs equa
 # the tiled maps the same gates as the original ones? Answer `True` or `False` before running the check, which
 # compares the gates of `ECA(64)` (`layer.attention(x)`, [N, C, 1, 1]). What does your answer say about the image
 # sizes a model with ECA accepts?
-# **练习 2（改一处，先预测再运行）：** 把特征图在空间上平铺成 2 × 2，ECA 的门控会变吗？
+# **练习 2（改一处，先预测再运行）：** 把一个批次的特征图按 2 × 2 平铺，使每张 8 × 8 的特征图变成由它自己的四个副本
+# 拼成的 16 × 16 特征图（`paddle.tile(x, [1, 1, 2, 2])`）。ECA 层给平铺后的特征图的门控与给原特征图的相同吗？
+# 请在运行检查单元之前回答 `True` 或 `False`；检查单元比较 `ECA(64)` 的门控（`layer.attention(x)`，形状
+# [N, C, 1, 1]）。你的答案说明带 ECA 的模型能接受什么尺寸的图像？
 
 # %%
 same_gates_when_tiled = ...   # your answer: True or False
@@ -362,7 +368,9 @@ course.check(same_gates_when_tiled, bool(np.allclose(gates, tiled_gates, rtol=1e
 # and 3 BasicBlocks with 64, 128, 256 and 512 output channels, and `add_attention` puts one ECA in every block;
 # work out k = ψ(C) for each width first. The check counts the parameters of `create("resnet34_eca")` and
 # `create("resnet34")`.
-# **练习 3（手算）：** ECA（自适应 k）给 ResNet-34 增加多少个参数？先算出每种通道数对应的 k。
+# **练习 3（手算）：** ECA（自适应 k）给 ResNet-34 增加多少个参数？ResNet-34 依次有 3、4、6、3 个 BasicBlock，
+# 输出通道数分别为 64、128、256、512，`add_attention` 在每个残差块中放一个 ECA；先算出每种通道数对应的 k = ψ(C)。
+# 检查单元统计 `create("resnet34_eca")` 和 `create("resnet34")` 的参数个数并相减。
 
 # %%
 eca_params_resnet34 = ...   # your answer: an int
@@ -388,7 +396,8 @@ course.check(eca_params_resnet34, count_parameters(create("resnet34_eca")) - cou
 # 残差块最后一个 BatchNorm 之后、相加之前；MobileNetV2：投影 BatchNorm 之后），`where=` 参数可用于任何其他模型。
 # 每个 ECA 层只有 k 个参数，整个 ResNet-18 只多几十个参数，而 SE 要多几万个（见第 1 节）。不安装本包时，可以直接复制
 # `examples/eca.py`，它与 `ecapaddle.ECA` 的参数可以互相加载（第 2.1 节）。加了 ECA 的模型可以照常训练、
-# 用 `paddle.jit.save` 导出，并用 Paddle Inference 运行。练习中你为一维序列写了自己的 ECA 层。
+# 用 `paddle.jit.save` 导出，并用 Paddle Inference 运行。同一个层也适用于 [N, C, L] 形状的序列（练习 1）：
+# 只需改变池化的维度。
 
 # %%
 setup.cleanup()
