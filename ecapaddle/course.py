@@ -167,8 +167,7 @@ def describe_setup(s):
 
 
 def shown(path):
-    """`path` as a notebook may print it: relative paths as they are, an absolute one as $ECAPADDLE_RUNS or
-    <runs dir> (saved outputs must not show where a computer keeps its files)."""
+    """`path` as a saved output may show it: relative as it is, absolute as $ECAPADDLE_RUNS or <runs dir>."""
     path = Path(path)
     if not path.is_absolute():
         return path.as_posix()

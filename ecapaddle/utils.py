@@ -1,11 +1,14 @@
 """Small helpers shared by the models, the engine, the CLI and the notebooks."""
 import contextlib
 import itertools
+import os
 import random
 from pathlib import Path
 
 import numpy as np
 import paddle
+
+PARTIAL_SUFFIX = ".partial"          # temporary files and folders of a write in progress
 
 
 def count_parameters(model, trainable_only=False):
@@ -60,3 +63,29 @@ def group_by_model(histories):
     for h in histories:
         groups.setdefault(h["model"]["name"], []).append(h)
     return groups
+
+
+def write_synced(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def fsync_directory(directory):
+    if os.name != "posix":      # directories cannot be opened for fsync on Windows
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write_bytes(path, data):
+    """Replace `path` by `data` so that readers see either the old or the new file, never a part."""
+    directory, name = os.path.split(os.path.abspath(path))
+    temp = os.path.join(directory, f".{name}{PARTIAL_SUFFIX}")    # a leftover goes with the next save
+    write_synced(temp, data)
+    os.replace(temp, path)
+    fsync_directory(directory)

@@ -88,7 +88,7 @@ def make_synthetic_cifar10(path, n_train=500, n_test=100, seed=0):
 def _write_archive_atomically(path, files):
     """gzip tar of {name: bytes} under cifar-10-batches-py/, with fixed timestamps (mtime 0)
     and no file name in the gzip header, so equal contents give equal bytes."""
-    from ..engine.checkpoint import atomic_write_bytes
+    from ..utils import atomic_write_bytes
 
     archive = io.BytesIO()
     with gzip.GzipFile(filename="", mode="wb", fileobj=archive, mtime=0, compresslevel=1) as gz, \

@@ -27,7 +27,7 @@ import shutil
 
 import paddle
 
-from ..utils import count_parameters
+from ..utils import PARTIAL_SUFFIX, atomic_write_bytes, count_parameters, fsync_directory, write_synced
 
 FORMAT_VERSION = 1
 TAGS = ("last", "best")
@@ -35,7 +35,6 @@ POINTER_SUFFIX = ".ckpt.json"
 FOLDER_PREFIX = "ckpt-"
 FOLDER_FILES = {"pdparams": "model.pdparams", "pdopt": "optimizer.pdopt", "meta": "meta.json"}
 WEIGHTS_SUFFIX = ".pdparams"         # a bare weights file, as `paddle.save(model.state_dict(), ...)` writes it
-PARTIAL_SUFFIX = ".partial"          # temporary files and folders of a write in progress
 RUN_FILES = ("config.json", "history.json", "predictions.npz") + tuple(tag + POINTER_SUFFIX for tag in TAGS)
 MAX_LISTED_KEYS = 8
 
@@ -50,32 +49,6 @@ class CheckpointMismatchError(CheckpointError, ValueError):
 
 class RunExistsError(FileExistsError):
     """`out_dir` already holds a training run and neither resume nor overwrite was asked for."""
-
-
-def _write_synced(path, data):
-    with open(path, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-
-
-def _fsync_directory(directory):
-    if os.name != "posix":      # directories cannot be opened for fsync on Windows
-        return
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def atomic_write_bytes(path, data):
-    """Replace `path` by `data` so that readers see either the old or the new file, never a part."""
-    directory, name = os.path.split(os.path.abspath(path))
-    temp = os.path.join(directory, f".{name}{PARTIAL_SUFFIX}")    # a leftover goes with the next save
-    _write_synced(temp, data)
-    os.replace(temp, path)
-    _fsync_directory(directory)
 
 
 def _json_bytes(obj):
@@ -237,11 +210,11 @@ def save_checkpoint(prefix, model, optimizer, meta, also=()):
     _remove(temp)       # a leftover of an interrupted save
     os.makedirs(temp)
     for key, data in (("pdparams", params), ("pdopt", opt), ("meta", _json_bytes(meta))):
-        _write_synced(os.path.join(temp, FOLDER_FILES[key]), data)
-    _fsync_directory(temp)
+        write_synced(os.path.join(temp, FOLDER_FILES[key]), data)
+    fsync_directory(temp)
     folder = _new_folder_name(directory, meta.get("epoch"))
     os.replace(temp, os.path.join(directory, folder))
-    _fsync_directory(directory)
+    fsync_directory(directory)
     pointer = _json_bytes({"checkpoint": folder, "epoch": meta.get("epoch")})
     for tag in tuple(also) + (name,):       # `name` last: "last" never gets ahead of "best"
         atomic_write_bytes(os.path.join(directory, tag + POINTER_SUFFIX), pointer)

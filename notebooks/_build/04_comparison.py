@@ -22,7 +22,7 @@
 # - **protocol**: 5,000 validation images held out of CIFAR-10's *training* split (used for every choice
 #   during training); the 10,000-image test split evaluated **once**, at the end, with the final weights;
 # - **budget**: 10,000 training images, 8 epochs, the notebook's recipe otherwise (the `cpu` recipe of
-#   `ecapaddle.recipes`), seeds 42 to 46 for every model (section 1 lists the finished runs), on a 2-core CPU:
+#   `ecapaddle.recipes`), seeds 42 to 46 for every model (section 1 lists the runs), on a 2-core CPU:
 #   far below the original's 50,000 × 50 epochs;
 # - **pairing**: for one seed every model starts from the **same** convolution and classifier weights
 #   (`AlexNet` creates them before any attention layer) and sees the same images in the same order with the
@@ -130,7 +130,7 @@ plt.show()
 # %% [markdown]
 # ## 4. What the numbers say · 数字说明了什么
 #
-# ### 4.1 Three questions, and which noise limits each answer · 三个问题，以及限制各自答案的噪声
+# ### 4.1 Four questions, and which noise limits each answer · 四个问题，以及限制各自答案的噪声
 # The next cell writes its conclusions from the numbers: where each paired interval lies relative to zero,
 # and whether the spread between seeds or the test images limit it. A McNemar p-value below 0.05 in one seed
 # says that *this pair of runs* differs on the test images; only the interval over seeds says whether *the
@@ -141,7 +141,8 @@ from ecapaddle.report import noise_of_differences
 
 QUESTIONS = [(BASE, ECA_MODEL, "Does ECA beat AlexNet?"),
              (BASE, CONST, "Does a constant 0.5 per stage, without attention, beat AlexNet?"),
-             (CONST, ECA_MODEL, "Does ECA's attention add anything beyond that scale?")]
+             (CONST, ECA_MODEL, "Does ECA's attention add anything beyond that scale?"),
+             (BASE, UNIT, "Does the same attention, starting at gate 1 (the unit-gate control), beat AlexNet?")]
 NOISE = {}
 for base, other, question in QUESTIONS:
     noise = noise_of_differences(HISTORIES, PREDICTIONS, base, other)
@@ -179,10 +180,12 @@ if (BASE, ECA_MODEL) in NOISE:
 # ReLU and max-pooling commute with a positive scale, so five gates shrink the conv features, and with them the
 # initial logits, by roughly 0.5⁵ = 1/32. If AlexNet's initial logits are too large, that shrinking helps, with
 # or without attention. The evidence, computed from the histories: the first training loss of each model
-# against ln 10, and the constant-gate control against AlexNet and against ECA.
+# against ln 10, the constant-gate control (the scale without attention) against AlexNet and against ECA, and
+# the unit-gate control (the attention without the scale: gates that start at 1) against AlexNet.
 #
 # 尺度解释：AlexNet 没有归一化层；未训练的 ECA 门控约为 0.5，五级相乘使初始 logits 缩小约 32 倍。
-# 如果 AlexNet 的初始 logits 过大，这种缩小本身（不需要注意力）就会有帮助。下面用第一步的训练损失与 ln 10 对比来检验。
+# 如果 AlexNet 的初始 logits 过大，这种缩小本身（不需要注意力）就会有帮助。下面用第一步的训练损失与 ln 10 对比来检验，
+# 并比较常数门控对照（只有缩放、没有注意力）和单位门控对照（只有注意力、门控从 1 开始、没有缩放）。
 
 # %%
 from ecapaddle.report import first_logged_loss
@@ -195,6 +198,10 @@ if {(BASE, CONST), (CONST, ECA_MODEL)} <= set(NOISE):
     gain, rest = NOISE[(BASE, CONST)], NOISE[(CONST, ECA_MODEL)]
     print(f"\nthe constant gate alone: {gain['mean']:+.2f} ± {gain['half']:.2f} points over AlexNet; "
           f"ECA over the constant gate: {rest['mean']:+.2f} ± {rest['half']:.2f} points")
+if (BASE, UNIT) in NOISE:
+    unit = NOISE[(BASE, UNIT)]
+    print(f"the same attention starting at gate 1 (the unit-gate control): {unit['mean']:+.2f} ± {unit['half']:.2f} "
+          f"points over AlexNet")
 
 # %% [markdown]
 # ## 5. Where the models differ · 模型在哪里不同
@@ -258,13 +265,13 @@ if test_set is not None and test_set.info.kind != "synthetic" and p_base is not 
 # ### 5.2 What the gates learned · 门控学到了什么
 # `figures/paired/gate_stats.py` records every stage's gates on 1,000 validation images (`ecapaddle.gates`)
 # by the same code: AlexNet-ECA **untrained** (the weights each run started from), AlexNet-ECA **trained**, and
-# the unit-gate control trained (gates 2·sigmoid starting at 1, the same 19 parameters) once its runs are
-# committed; the cell prints the records `gates.json` holds. "image spread" is how much a channel's gate
+# the unit-gate control trained (gates 2·sigmoid starting at 1, the same 19 parameters); the cell prints the
+# records `gates.json` holds. "image spread" is how much a channel's gate
 # changes from image to image; "class share" the part of that change explained by the class. A gate is a
 # function of the image, and images of one class look alike, so even untrained gates have a large class
 # share: the trained gates are judged against the untrained ones and against the control, not against zero.
 #
-# 门控统计：同一段代码分别计算未训练的 ECA、训练后的 ECA，以及（其运行提交后）训练后的单位门控对照（门控 2·sigmoid，
+# 门控统计：同一段代码分别计算未训练的 ECA、训练后的 ECA，以及训练后的单位门控对照（门控 2·sigmoid，
 # 初始为 1，同样 19 个参数）；下面的单元格打印 `gates.json` 中已有的记录。门控本身是图像的函数，
 # 同类图像相似，所以未训练的门控也有较大的“类别解释比例”；训练后的门控应与它们比较，而不是与 0 比较。
 
@@ -286,7 +293,7 @@ for label, records in GROUPS.items():
 
 # %% [markdown]
 # Read the class share of the trained gates against the same gates before training: what training added is
-# the difference, not the whole. The unit-gate control, when its records are there, learns with the same 19
+# the difference, not the whole. The unit-gate control learns with the same 19
 # parameters from gate 1.
 #
 # ## 6. Run it yourself · 动手运行
@@ -388,8 +395,10 @@ course.check(logit_ratio, float((control(images) / alexnet(images)).mean()), "Ex
 #   from test sampling, `figures/paired/table.md`): more seeds, not more test images, narrow the answer.
 # - Put the spread between seeds beside the test-sampling error before reading a per-seed test: when the runs
 #   differ more than the test images do, McNemar's p of one seed says little about the models.
-# - The constant-gate control separates "attention" from "a network whose logits start 32 times smaller"; the
-#   first training loss against ln 10 shows how large AlexNet's initial logits are.
+# - The constant-gate control separates "attention" from "a network whose logits start 32 times smaller", and
+#   the unit-gate control gives the attention without that scale; the first training loss against ln 10 shows
+#   how large AlexNet's initial logits are. Section 4 reads from the committed runs which of the two helps at
+#   this budget.
 # - The budget (10,000 images, 8 epochs) is small; the conclusions above are about that budget.
 #
 # **本节小结：** 公平比较需要独立于测试集的验证集、多个随机种子、基于 t 分布的置信区间和按种子配对的差值；
@@ -397,7 +406,8 @@ course.check(logit_ratio, float((control(images) / alexnet(images)).mean()), "Ex
 # 的种子间波动为 2.61 个百分点，测试抽样误差为 0.44，见 `figures/paired/table.md`）：要缩小结论的不确定性，需要更多种子，
 # 而不是更多测试图像。解读单个种子的检验之前，
 # 先把种子间的波动与测试抽样误差放在一起看：如果各次运行之间的差异大于测试图像带来的差异，单个种子的 McNemar
-# p 值对模型本身说明不了多少。常数门控对照把“注意力”与“初始 logits 缩小 32 倍的网络”区分开来；第一步的训练损失
+# p 值对模型本身说明不了多少。常数门控对照把“注意力”与“初始 logits 缩小 32 倍的网络”区分开来，单位门控对照则只有注意力、没有这种缩放；第 4 节
+# 根据已提交的运行说明在这个预算下是哪一个起作用。第一步的训练损失
 # 与 ln 10 的对比显示了 AlexNet 的初始 logits 有多大。预算（10,000 张训练图像、8 轮）很小，以上结论只针对这个预算。
 #
 # **Next · 下一节:** notebook 05 varies the design of the attention layer. 第 05 节逐一改变注意力层的设计。
