@@ -76,16 +76,16 @@ def problems(path):
     nb = nbformat.read(path, as_version=4)
     local = sorted({str(REPO), str(Path.home()), sys.prefix, "/tmp/"})   # paths that exist only on this computer
     for i, cell in enumerate(nb.cells):
-        for marker in local:
-            if marker in cell.source:
-                found.append(f"cell {i}: source shows a local path ({marker!r})")
+        shown = [marker for marker in local if marker in cell.source]
+        if shown:                # one message per cell, even when the checkout itself lies under /tmp
+            found.append(f"cell {i}: source shows a local path ({shown[-1]!r})")
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
                 found.append(f"cell {i}: {output.get('ename')}: {output.get('evalue')}")
             text = output.get("text", "") + str(output.get("data", {}).get("text/plain", ""))
-            for marker in local:
-                if marker in text:
-                    found.append(f"cell {i}: output shows a local path ({marker!r})")
+            shown = [marker for marker in local if marker in text]
+            if shown:
+                found.append(f"cell {i}: output shows a local path ({shown[-1]!r})")
             noise = NOISE.search(text)
             if noise:
                 found.append(f"cell {i}: third-party log noise in an output ({noise.group(0)!r})")
