@@ -67,7 +67,10 @@ class DynamicRunner:
 
     def seconds(self, mode, steps):
         """Wall time of `steps` training ("train") or evaluation ("eval") steps."""
-        self.model.train(mode == "train")
+        if mode == "train":
+            self.model.train()
+        else:
+            self.model.eval()
         start = time.perf_counter()
         for _ in range(steps):
             if mode == "train":

@@ -168,10 +168,9 @@ def describe_setup(s):
 
 def shown(path):
     """`path` as a saved output may show it: relative as it is, absolute as $ECAPADDLE_RUNS or <runs dir>."""
-    path = Path(path)
-    if not path.is_absolute():
-        return path.as_posix()
-    return f"${RUNS_VARIABLE}" if os.environ.get(RUNS_VARIABLE) == str(path) else "<runs dir>"
+    if Path(path).is_absolute():
+        return f"${RUNS_VARIABLE}" if os.environ.get(RUNS_VARIABLE) == str(path) else "<runs dir>"
+    return Path(path).as_posix()
 
 
 def _setup_plots(figure_format, dpi):
@@ -261,12 +260,11 @@ class LiveRuns:
 def live_run(models, recipe, seeds, runs_dir, archive=None, log_every=None, progress=None):
     """Train each model of `models` for each seed with `recipe` (or reuse its finished run); return `LiveRuns`.
 
-    Run `model` of seed `s` lives in runs_dir/<recipe name>/<model>-seed<s>. A finished run there (same
-    config, same data) is reused: its history is read and its final weights loaded, nothing is trained. An
-    interrupted one resumes from its last completed epoch, ending exactly as an uninterrupted run would. A
-    folder holding a run of another config or other data is an error (delete it to train again). When
-    VisualDL is installed (Baidu AI Studio has it), each run also logs its curves to <run folder>/visualdl.
-    The plan and one summary line per run are printed.
+    Run `model` of seed `s` lives in runs_dir/<recipe name>/<model>-seed<s>. A finished run there (same config,
+    same data) is reused: history read, final weights loaded, nothing trained. An interrupted one resumes from
+    its last completed epoch, ending exactly as an uninterrupted run would; a run of another config or data
+    is an error (`finished_run`). With VisualDL installed (AI Studio has it), each run logs its curves to
+    <run folder>/visualdl. The plan and one summary line per run are printed.
 
     Args:
         models: model names of `ecapaddle.create` (e.g. ["alexnet", "alexnet_eca"]).
@@ -330,18 +328,14 @@ def live_run(models, recipe, seeds, runs_dir, archive=None, log_every=None, prog
 
 
 def finished_run(folder, config, data_info, with_test):
-    """The history of the finished run in `folder`, or None when there is none yet or it is unfinished.
-
-    Raises ValueError when `folder` holds a run (finished or not) of another config or on other data.
-    """
-    from .engine import checkpoint_exists, load_history
-    from .engine.train import RESUMABLE_CHANGES
+    """The history of the finished run in `folder`, None when there is none or it is unfinished; ValueError
+    when `folder` holds a run (finished or not) of another config or on other data."""
+    from .engine import checkpoint_exists, config_changes, load_history
 
     if not (folder / "history.json").is_file():
         return None
     history = load_history(folder / "history.json")
-    changed = [k for k, v in config.to_dict().items()
-               if k not in RESUMABLE_CHANGES and history["config"].get(k) != v]
+    changed = config_changes(config, history["config"])
     changed += [f"data {k}" for k, v in data_info.items() if k != "source" and history["data"].get(k) != v]
     if changed:
         raise ValueError(f"{folder.name} in the runs folder holds a run with another {', '.join(changed)}; "

@@ -37,7 +37,8 @@ def eval_mode(model):
     try:
         yield model
     finally:
-        model.train(was_training)
+        if was_training:
+            model.train()
 
 
 def first_free_dir(base, create=False):

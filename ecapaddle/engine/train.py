@@ -61,9 +61,8 @@ class TrainConfig:
         progress: one summary line per epoch (main process only), with tqdm bars when the output
             is a terminal or Jupyter (none in log files).
         eval_batch_size: batch size for validation; None uses batch_size.
-        visualdl_dir: a directory to log curves to with VisualDL (`pip install visualdl`; installed in Baidu
-            AI Studio): train/loss and train/lr at every logged step, train/acc, val/loss and val/acc per
-            epoch; view them with `visualdl --logdir DIR`. None: no VisualDL log.
+        visualdl_dir: where VisualDL (`pip install visualdl`; AI Studio has it) logs train/loss and train/lr per
+            logged step, train/acc, val/loss and val/acc per epoch (`visualdl --logdir DIR`); None: no log.
     """
     epochs: int = 50
     batch_size: int = 128
@@ -125,8 +124,7 @@ def _visualdl_writer(logdir):
     try:
         from visualdl import LogWriter
     except ImportError:
-        raise ImportError(f"visualdl_dir={str(logdir)!r} needs VisualDL: pip install visualdl "
-                          f"(or leave visualdl_dir None)") from None
+        raise ImportError(f"visualdl_dir={str(logdir)!r} needs VisualDL: pip install visualdl (or leave it None)") from None
     return LogWriter(logdir=str(logdir))
 
 
@@ -152,11 +150,16 @@ def _distributed_context():
     return world, dist.get_rank()
 
 
+def config_changes(config, saved):
+    """The fields of `config` that differ from the `saved` config dict and forbid resuming that run, each as
+    "name (saved value -> new value)"."""
+    return [f"{k} ({saved.get(k)!r} -> {v!r})" for k, v in config.to_dict().items()
+            if k not in RESUMABLE_CHANGES and saved.get(k) != v]
+
+
 def _check_resumable(config, meta, prefix):
     """A resumed run must use the saved config (the cosine schedule, for one, depends on epochs)."""
-    saved = meta["config"]
-    changes = [f"{k} ({saved.get(k)!r} -> {v!r})" for k, v in config.to_dict().items()
-               if k not in RESUMABLE_CHANGES and saved.get(k) != v]
+    changes = config_changes(config, meta["config"])
     if changes:
         raise ValueError(f"cannot resume {prefix}: the config differs in {', '.join(changes)}. Use the run's "
                          f"config (config.json in the run directory) or start a new out_dir.")
