@@ -67,7 +67,7 @@ class Setup:
 
     Attributes:
         mode: "quick", "cpu" or "full".
-        recipe: the `ecapaddle.recipes.Recipe` of that name.
+        recipe: the notebook's `ecapaddle.recipes.Recipe`: the mode's, unless `setup` was given another.
         work: scratch directory outside the repository (synthetic data, quick-mode runs and figures).
         runs: where `live_run` keeps runs: `work`/runs in quick mode, the repository's runs/ otherwise.
         figures: where the notebook saves its figures: `work` in quick mode, the repository's figures/ otherwise.
@@ -108,7 +108,7 @@ class Setup:
 
 
 def setup(mode=None, figures_dir="../figures", runs_dir="../runs", work_dir=None, threads="all",
-          figure_format="png", dpi=80):
+          figure_format="png", dpi=80, recipe=None):
     """The common set-up of a course notebook; prints one short report and returns a `Setup`.
 
     Args:
@@ -121,6 +121,7 @@ def setup(mode=None, figures_dir="../figures", runs_dir="../runs", work_dir=None
             cores when that is set; an int sets that many; None leaves the thread count alone.
         figure_format: inline figure format, "png" or "jpeg" (smaller for photos).
         dpi: inline figure resolution.
+        recipe: the notebook's own `Recipe` when it trains with another budget than the mode's (the report shows it).
     """
     from .recipes import get_recipe
 
@@ -139,7 +140,7 @@ def setup(mode=None, figures_dir="../figures", runs_dir="../runs", work_dir=None
     figures = work / "figures" if mode == "quick" else Path(figures_dir)
     figures.mkdir(parents=True, exist_ok=True)
     runs = work / "runs" if mode == "quick" else Path(os.environ.get(RUNS_VARIABLE) or runs_dir)
-    result = Setup(mode, get_recipe(mode), work, runs, figures, used_threads, temporary)
+    result = Setup(mode, recipe or get_recipe(mode), work, runs, figures, used_threads, temporary)
     print(describe_setup(result))
     return result
 
@@ -245,9 +246,7 @@ class LiveRuns:
 
     def model(self, name, seed=None):
         """The trained model `name` of `seed` (default: the first seed trained)."""
-        if seed is None:
-            seed = next(s for (n, s) in self.models if n == name)
-        return self.models[(name, seed)]
+        return self.models[(name, self.history(name, seed)["config"]["seed"])]
 
     def history(self, name, seed=None):
         """The history of model `name` and `seed` (default: the first seed trained)."""
@@ -295,6 +294,7 @@ def live_run(models, recipe, seeds, runs_dir, archive=None, log_every=None, prog
     progress = (not recipe.synthetic) if progress is None else progress
     steps = len(train_set) // recipe.batch_size
     log_every = log_every or (1 if steps < 50 else 10)
+    tag = "SYNTHETIC data, meaningless numbers: " if info["kind"].startswith("SYNTHETIC") else ""
     test = f", test {len(test_set):,} (evaluated once at the end)" if test_set is not None else ""
     print(f"recipe {recipe.name}: {recipe_label(recipe)}\ndata: {source}\n"
           f"{len(train_set):,} train / {len(val_set):,} val images{test}; {recipe.epochs} epoch(s) of "
@@ -320,10 +320,10 @@ def live_run(models, recipe, seeds, runs_dir, archive=None, log_every=None, prog
                                 data_info=info, test_set=test_set, evaluator=training_evaluator(num_threads()))
                 if not progress:
                     for e in history["epochs"]:
-                        print(f"  {name} seed {seed} epoch {e['epoch']}: train loss {e['train_loss']:.3f} "
+                        print(f"  {tag}{name} seed {seed} epoch {e['epoch']}: train loss {e['train_loss']:.3f} "
                               f"acc {e['train_acc']:.3f} | val loss {e['val_loss']:.3f} acc {e['val_acc']:.3f}")
             histories.append(history)
-            print(run_summary(history) + f" ({time.perf_counter() - start:.0f} s)")
+            print(tag + run_summary(history) + f" ({time.perf_counter() - start:.0f} s)")
     return LiveRuns(histories, trained, train_set, val_set, test_set)
 
 

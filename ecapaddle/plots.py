@@ -46,7 +46,9 @@ def plot_learning_curves(histories, path=None, title=None):
               style="--")
         _band(ax_acc, epochs, [[e["val_acc"] for e in h["epochs"][:n_epochs]] for h in runs], colours[name],
               f"{name}{n_seeds}", style="-o", ms=3)
-    ax_loss.set(xlabel="training step", ylabel="loss (label smoothing 0.1)", title="training loss")
+    smoothing = histories[0]["config"].get("label_smoothing")
+    ax_loss.set(xlabel="training step", ylabel=f"loss (label smoothing {smoothing:g})" if smoothing else "loss",
+                title="training loss")
     ax_acc.set(xlabel="epoch", ylabel="accuracy",
                title="validation (solid) and train (dashed) accuracy; band: min..max over seeds")
     for ax in (ax_loss, ax_acc):
@@ -120,8 +122,8 @@ def plot_eca_weights(model, images, path=None):
         ax_k.set_title(f"{name}: kernel (k={len(kernel)})", fontsize=8)
         ax_k.axhline(0, color="k", lw=0.5)
         ax_g.bar(np.arange(len(gate)), gate, width=1.0)
-        ax_g.set_ylim(0, 1)
-        ax_g.set_title(f"{name}: mean sigmoid gate per channel (C={len(gate)})", fontsize=8)
+        ax_g.set_ylim(0, max(1.0, float(gate.max())))
+        ax_g.set_title(f"{name}: mean gate per channel (C={len(gate)})", fontsize=8)
     axes[-1, 0].set_xlabel("offset from the channel")
     axes[-1, 1].set_xlabel("channel")
     fig.tight_layout()

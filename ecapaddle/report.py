@@ -74,7 +74,7 @@ def _recipe(history):
 
 
 def val_source(history):
-    """"train" or "test": where the run's validation images came from (histories before 0.2 validated on test)."""
+    """"train" or "test": where the run's validation images came from (histories without "val_source", such as figures/ablations/, validated on test)."""
     return history["data"].get("val_source", "test")
 
 
@@ -150,6 +150,9 @@ def paired_differences(histories, base, other, metric="val"):
 def describe_differences(histories, base, other, metric="val", confidence=0.95):
     """One line: per-seed differences of `other` - `base` in points, and their mean with a t interval."""
     diffs = paired_differences(histories, base, other, metric)
+    if not diffs:
+        raise ReportError(f"{other} and {base} share no seed with a final {metric} accuracy; train both with the "
+                          f"same seeds (--seeds)")
     points = [100 * d for _, d in diffs]
     per_seed = ", ".join(f"seed {s}: {p:+.2f}" for (s, _), p in zip(diffs, points))
     mean, half = t_interval(points, confidence)

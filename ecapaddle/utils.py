@@ -31,14 +31,16 @@ def on_gpu():
 
 @contextlib.contextmanager
 def eval_mode(model):
-    """Put `model` in eval mode for the block and restore its previous mode afterwards."""
-    was_training = model.training
+    """Put `model` in eval mode for the block and restore the mode of each of its layers afterwards."""
+    modes = [(layer, layer.training) for layer in model.sublayers(include_self=True)]
     model.eval()
     try:
         yield model
     finally:
-        if was_training:
-            model.train()
+        if modes[0][1]:
+            model.train()                      # Paddle's global train mode too
+        for layer, training in modes:
+            layer.training = training
 
 
 def first_free_dir(base, create=False):

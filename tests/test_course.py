@@ -16,6 +16,14 @@ def test_setup_takes_the_mode_from_the_environment_and_names_the_valid_ones(monk
         course.setup("gpu")
 
 
+def test_setup_reports_the_notebooks_own_budget(tmp_path, capsys):
+    from ecapaddle.recipes import get_recipe
+
+    own = get_recipe("cpu", train_subset=2000, epochs=4)
+    assert course.setup("cpu", work_dir=tmp_path, figures_dir=tmp_path / "figures", threads=None, recipe=own).recipe is own
+    assert "MODE = 'cpu': REDUCED real run (2,000 of 50,000 training images, 4 of 50 epochs)" in capsys.readouterr().out
+
+
 def test_check_asserts_and_waits_for_an_answer(capsys):
     course.check(..., 5, "k")
     assert "not answered yet" in capsys.readouterr().out

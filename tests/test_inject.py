@@ -122,6 +122,17 @@ def test_eval_mode_is_kept():
     assert all(not layer.training for layer in attention_layers(model))
 
 
+def test_eval_mode_block_restores_each_layer():
+    from ecapaddle.utils import eval_mode
+
+    model = nn.Sequential(nn.Conv2D(3, 4, 3), nn.BatchNorm2D(4), nn.Dropout(0.5))
+    model.train()
+    model[1].eval()                                     # a frozen BatchNorm in a model being trained
+    with eval_mode(model):
+        assert not any(layer.training for layer in model.sublayers(include_self=True))
+    assert [layer.training for layer in model.sublayers(include_self=True)] == [True, True, False, True]
+
+
 def test_clear_errors():
     with pytest.raises(ValueError, match="Supported: paddle.vision.models ResNet"):
         add_attention(AlexNet())

@@ -31,3 +31,12 @@ def test_committed_table_is_the_report_of_the_committed_runs():
     histories = sorted(runs.values(), key=lambda h: (ORDER.index(h["model"]["name"]), h["config"]["seed"]))
     expected = report_text(histories, predictions=load_predictions(runs))
     assert (PAIRED / "table.md").read_text(encoding="utf-8") == expected
+
+
+@pytest.mark.parametrize("doc", ["README.md", "README_cn.md"])
+def test_intervals_quoted_in_the_text_come_from_the_committed_table(doc):
+    table = (PAIRED / "table.md").read_text(encoding="utf-8")
+    text = (REPO / doc).read_text(encoding="utf-8").replace("−", "-")
+    quoted = re.findall(r"[-+]\d+\.\d\d ± \d+\.\d\d", text)
+    assert quoted, f"{doc} quotes no paired difference"
+    assert [q for q in quoted if q not in table] == []

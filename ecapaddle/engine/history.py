@@ -93,12 +93,9 @@ def validate_history(history):
 
 def without_wall_time(history):
     """A copy of `history` without its wall-time fields: what two identical CPU runs share exactly."""
-    copy = json.loads(json.dumps(history))
-    for epoch in copy["epochs"]:
-        for key in WALL_TIME_KEYS:
-            del epoch[key]
-    del copy["total_time_s"]
-    return copy
+    copy = {k: v for k, v in history.items() if k != "total_time_s"}
+    copy["epochs"] = [{k: v for k, v in epoch.items() if k not in WALL_TIME_KEYS} for epoch in history["epochs"]]
+    return json.loads(json.dumps(copy))
 
 
 def save_history(history, path):

@@ -157,14 +157,6 @@ def config_changes(config, saved):
             if k not in RESUMABLE_CHANGES and saved.get(k) != v]
 
 
-def _check_resumable(config, meta, prefix):
-    """A resumed run must use the saved config (the cosine schedule, for one, depends on epochs)."""
-    changes = config_changes(config, meta["config"])
-    if changes:
-        raise ValueError(f"cannot resume {prefix}: the config differs in {', '.join(changes)}. Use the run's "
-                         f"config (config.json in the run directory) or start a new out_dir.")
-
-
 class _Run:
     """The state of one training run; `train` below drives it epoch by epoch."""
 
@@ -225,7 +217,10 @@ class _Run:
         if not checkpoint_exists(prefix):
             self.say(f"resume: no checkpoint in {self.out_dir} yet, starting from epoch 1")
             return 1
-        _check_resumable(self.config, read_checkpoint_meta(prefix), prefix)    # before loading anything
+        changes = config_changes(self.config, read_checkpoint_meta(prefix)["config"])   # before loading anything
+        if changes:       # the saved config is binding (the cosine schedule, for one, depends on epochs)
+            raise ValueError(f"cannot resume {prefix}: the config differs in {', '.join(changes)}. Use the run's "
+                             f"config (config.json in the run directory) or start a new out_dir.")
         meta = load_checkpoint(self.model, prefix, self.optimizer)
         if self.scaler is not None and meta.get("scaler"):
             self.scaler.load_state_dict(meta["scaler"])

@@ -3,7 +3,8 @@
 #
 # This course reproduces, with an honest protocol, the PaddlePaddle AI Studio experiment
 # "AlexNet with Efficient Channel Attention on CIFAR-10" (ECA: Wang et al., CVPR 2020,
-# [arXiv 1910.03151](https://arxiv.org/abs/1910.03151)). All code lives in the `ecapaddle`
+# [arXiv 1910.03151](https://arxiv.org/abs/1910.03151); the authors' PyTorch code:
+# [BangguWu/ECANet](https://github.com/BangguWu/ECANet)). All code lives in the `ecapaddle`
 # package; the notebooks show the ideas and call the package.
 #
 # | notebook | content |
@@ -38,7 +39,7 @@
 # | attention | 注意力 | gates computed from the input itself · 由输入本身计算出的门控 |
 # | kernel size k | 卷积核大小 k | how many neighbouring channels ECA's 1-D convolution sees · ECA 一维卷积覆盖的相邻通道数 |
 # | parameter | 参数 | a trained weight · 需要训练的权重 |
-# | seed | 随机种子 | fixes the initial weights, the data order and the augmentation · 决定初始权重、数据顺序和数据增强 |
+# | seed | 随机种子（复合词中简称“种子”，如“种子间波动”） | fixes the initial weights, the data order and the augmentation · 决定初始权重、数据顺序和数据增强 |
 # | confidence interval | 置信区间 | the range of a mean that the spread between seeds allows · 由种子间波动给出的均值范围 |
 # | paired difference | 配对差值 | model B minus model A with the same seed · 同一随机种子下两个模型之差 |
 # | chance level | 随机水平 | the accuracy of guessing, 1/10 for 10 classes · 随机猜测的准确率（10 类时为 1/10） |

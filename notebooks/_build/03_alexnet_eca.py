@@ -140,7 +140,7 @@ for name, kernel, gate in eca_attention_weights(model, images):
 #
 # An average hides what attention is for. ECA computes a new gate vector for every image, from that image's
 # channel means: if the gates barely change between images, the layer is a learned but *fixed* rescaling of
-# the channels, something a convolution's weights could absorb; if they change, and change with the class,
+# the channels (exercise 3 asks whether that needs a layer at all); if they change, and change with the class,
 # the layer is doing input-dependent attention. `ecapaddle.gates.gate_statistics` records the gate of every
 # channel for every image and summarises each stage:
 #
@@ -315,13 +315,43 @@ check(all_open_before_relu, bool((gates_before >= 0.5).all()), "Exercise 2: all 
 check(all_open_after_relu, bool((gates_after >= 0.5).all()), "Exercise 2: all gates >= 0.5, ECA after ReLU")
 
 # %% [markdown]
-# **Exercise 3 (explain the table).** A stage's class share equals its floor and its image spread is tiny, but
-# its channel spread is large. In one or two sentences: what does the layer do, and could a plain convolution do
-# the same? (No check cell computes this; compare your sentences with section 5's explanation and with
-# `notebooks/solutions.md`, then look for such a stage in your run, printed below.)
-# **练习 3（解释表格）：** 某一级的类别解释比例等于它的随机下限，图像间离散度很小，但通道间离散度很大。用一两句话
-# 回答：这一层在做什么？普通的卷积能否做到同样的事？（这道题没有检查单元：请把你的回答与第 5 节的解释和
-# `notebooks/solutions.md` 对照，再在下面打印的结果里找一找，你这次训练中有没有这样的一级。）
+# **Exercise 3 (write the fold).** Suppose a stage's image spread were 0: its gates g_c would not depend on the image,
+# and the stage would compute g_c · conv(x)_c for fixed numbers g_c > 0. Show that a plain convolution computes the
+# same: write `fold_gate(conv, gate)`, which returns a new `nn.Conv2D` with the same shape as `conv` (use
+# `copy.deepcopy(conv)` and `set_value`) whose output equals `conv(x) * gate[None, :, None, None]`, for `gate` a
+# NumPy array [C_out] of positive numbers. The check compares your convolution's output with the gated one,
+# element by element. Then, in one sentence: why can't the same fold replace ECA in a stage whose image spread is
+# large? (Look for your run's stages in the table printed below the check.)
+#
+# **练习 3（把门控折叠进卷积）：** 假设某一级的图像间离散度为 0：它的门控 g_c 不依赖于图像，这一级计算的就是
+# g_c · conv(x)_c，其中 g_c > 0 是固定的数。证明普通卷积也能算出同样的结果：写出 `fold_gate(conv, gate)`，它返回一个
+# 与 `conv` 形状相同的新 `nn.Conv2D`（可用 `copy.deepcopy(conv)` 和 `set_value`），其输出等于
+# `conv(x) * gate[None, :, None, None]`，其中 `gate` 是由正数组成的 NumPy 数组 [C_out]。检查单元逐个元素比较你的卷积与
+# 加了门控的卷积的输出。然后用一句话回答：为什么在图像间离散度很大的一级，不能用同样的折叠来代替 ECA？（在检查单元
+# 下面打印的表中找一找你这次训练的各级。）
+
+# %%
+import copy
+
+import paddle.nn as nn
+
+
+def fold_gate(conv, gate):
+    """A copy of the nn.Conv2D `conv` whose output is conv(x) * gate[None, :, None, None]; gate: [C_out], > 0."""
+    return ...   # your code
+
+
+# %%
+paddle.seed(3)
+conv = nn.Conv2D(3, 8, 3, padding=1)
+conv.bias.set_value(paddle.randn([8]))                  # a bias that is not zero, as after training
+fixed_gate = np.random.default_rng(3).uniform(0.1, 1.0, 8).astype("float32")
+x_fold = paddle.randn([2, 3, 6, 6])
+gated_output = (conv(x_fold) * paddle.to_tensor(fixed_gate)[None, :, None, None]).numpy()
+folded = fold_gate(conv, fixed_gate)
+equal = ... if folded is ... else int(np.isclose(folded(x_fold).numpy(), gated_output, rtol=1e-5, atol=1e-6).sum())
+check(equal, gated_output.size, f"Exercise 3: elements of your convolution's output equal to the gated one "
+      f"(of {gated_output.size})", tolerance=0)
 
 # %%
 for s in stats:

@@ -33,8 +33,9 @@
 #   the scale alone gives. The **unit-gate control** is AlexNet-ECA whose gate is 2·sigmoid(·) with its kernel
 #   initialised to zero: the same attention, starting at gate 1 (exactly AlexNet) instead of 0.5.
 #
-# Every number below is computed from files in `figures/paired/` (histories and test predictions), none is
-# typed by hand. At the end you can re-run the comparison live in the mode of your choice.
+# Every number the code cells print is computed from files in `figures/paired/` (histories and test predictions);
+# the summary at the end quotes two of them from `figures/paired/table.md`. At the end you can re-run the
+# comparison live in the mode of your choice.
 
 # %%
 import os
@@ -358,33 +359,53 @@ missed = [PREDICTIONS[f"{name}-seed{first_seed}"]["pred"] != PREDICTIONS[f"{name
 course.check(all_wrong, int(np.sum(missed[0] & missed[1] & missed[2])), "Exercise 2: images all three get wrong")
 
 # %% [markdown]
-# **Exercise 3 (predict, then run).** Build AlexNet and the constant-gate control after the same `paddle.seed`
-# (so they share every weight), put both in eval mode and feed them the same images. *Before running
-# anything*, predict the ratio logits(control) / logits(AlexNet), and write it as a number. Hint: Paddle's
-# `Conv2D` and `Linear` start with zero biases, and ReLU and max-pooling commute with a positive scale. Then
-# check, and explain in one sentence what this means for the first training loss in section 4.2.
+# **Exercise 3 (change one thing, predict, then run).** Section 4.2 explains the constant-gate control by five
+# gates of 0.5. Change the gates: build AlexNet with a constant gate of **0.8** after the convolutions of the first
+# **three** stages only (`AlexNet(attention=...)` calls `attention(channels, stage)` for stages 0-4; use
+# `ConstantGate(channels, value=0.8)` and `nn.Identity()`), and AlexNet itself, after the same `paddle.seed` (so
+# they share every weight), both in eval mode. *Before running anything*, predict the ratio
+# logits(gated) / logits(AlexNet) on the same images and write it as a number; then write the builder, run the
+# check, and say in one sentence which first training loss you expect from this model, compared with AlexNet's
+# and the constant gate's in section 4.2.
 #
-# **练习 3（先预测再运行）：** 在相同的 `paddle.seed` 之后分别构建 AlexNet 和常数门控对照（两者的每个权重都相同），
-# 都切换到 eval 模式，输入相同的图像。*在运行任何代码之前*，预测 logits(对照) / logits(AlexNet) 的比值，写成一个数。
-# 提示：Paddle 的 `Conv2D` 和 `Linear` 的偏置初始为零，而 ReLU 和最大池化与正的缩放因子可以交换次序。然后运行
-# 检查，并用一句话说明这对第 4.2 节中第一步的训练损失意味着什么。
-
-# %%
-logit_ratio = ...   # your answer: a float
+# **练习 3（改变一处，先预测再运行）：** 第 4.2 节用五个 0.5 的门控解释常数门控对照。现在改变门控：只在前**三**级卷积
+# 之后放值为 **0.8** 的常数门控（`AlexNet(attention=...)` 会对第 0–4 级调用 `attention(channels, stage)`；使用
+# `ConstantGate(channels, value=0.8)` 和 `nn.Identity()`），在相同的 `paddle.seed` 之后分别构建它和 AlexNet（两者的
+# 每个权重都相同），都切换到 eval 模式。*在运行任何代码之前*，预测相同图像上 logits(门控模型) / logits(AlexNet)
+# 的比值并写成一个数；然后写出构建函数、运行检查，并用一句话说明你预计这个模型第一步的训练损失是多少，与第 4.2 节中
+# AlexNet 和常数门控对照的相比如何。
 
 # %%
 import paddle
+import paddle.nn as nn
 
-from ecapaddle import create
+from ecapaddle import AlexNet
+from ecapaddle.layers import ConstantGate
 
+logit_ratio = ...   # your answer: a float
+
+
+def gated_alexnet():
+    """AlexNet with a constant gate of 0.8 after the convolutions of stages 0, 1 and 2."""
+    return ...   # your code
+
+
+# %%
 paddle.seed(0)
-alexnet = create(BASE)
+alexnet = AlexNet()
 paddle.seed(0)
-control = create(CONST)
-alexnet.eval()
-control.eval()
-images = paddle.randn([4, 3, 128, 128])
-course.check(logit_ratio, float((control(images) / alexnet(images)).mean()), "Exercise 3: logits(control) / logits(AlexNet)")
+gated = gated_alexnet()
+placed, ratio = ..., ...                                 # stay "not answered" until gated_alexnet returns a model
+if gated is not ...:
+    layers = list(gated.features)
+    placed = [(sum(isinstance(l, nn.Conv2D) for l in layers[:i]) - 1, layer.value)     # (stage, gate value)
+              for i, layer in enumerate(layers) if isinstance(layer, ConstantGate)]
+    alexnet.eval()
+    gated.eval()
+    images = paddle.randn([4, 3, 128, 128])
+    ratio = float((gated(images) / alexnet(images)).mean())
+course.check(placed, [(0, 0.8), (1, 0.8), (2, 0.8)], "Exercise 3: (stage, value) of the constant gates in your model")
+course.check(logit_ratio if ratio is not ... else ..., ratio, "Exercise 3: logits(gated) / logits(AlexNet)")
 
 # %% [markdown]
 # ## Summary · 本节小结

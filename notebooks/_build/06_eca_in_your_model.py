@@ -35,13 +35,6 @@ except ImportError:                                  # a clone that was not `pip
     sys.path.insert(0, str(Path.cwd().parent))
     import ecapaddle
 from ecapaddle import course
-
-setup = course.setup(MODE)                           # warnings, plots, CPU threads, a scratch directory
-import matplotlib.pyplot as plt
-import numpy as np
-import paddle
-import paddle.nn as nn
-
 from ecapaddle.recipes import get_recipe
 
 BUDGETS = {                                              # section 3's training budget in each mode
@@ -53,6 +46,12 @@ BUDGETS = {                                              # section 3's training 
 if MODE not in BUDGETS:
     raise ValueError(f"MODE must be one of {', '.join(BUDGETS)}, got {MODE!r}")
 RECIPE = BUDGETS[MODE]
+setup = course.setup(MODE, recipe=RECIPE)            # warnings, plots, CPU threads, a scratch directory
+import matplotlib.pyplot as plt
+import numpy as np
+import paddle
+import paddle.nn as nn
+
 QUICK = MODE == "quick"
 WORK = setup.work                                         # scratch space outside the repo
 print(f"mode: {MODE}; everything this notebook writes goes to a temporary work directory, nothing into the repository")
