@@ -74,7 +74,8 @@ def _recipe(history):
 
 
 def val_source(history):
-    """"train" or "test": where the run's validation images came from (histories without "val_source", such as figures/ablations/, validated on test)."""
+    """"train" or "test": where the run's validation images came from (histories written before the field
+    existed validated on the test split)."""
     return history["data"].get("val_source", "test")
 
 

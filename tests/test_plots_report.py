@@ -69,9 +69,9 @@ def test_paired_differences_on_validation_and_test(histories):
                                [0.09, 0.05])
     line = describe_differences(histories, "alexnet", "alexnet_eca", "test")
     assert "seed 1: +9.00, seed 2: +5.00; mean +7.00 points, 95% CI [" in line
+    other_seeds = [dict(h, config={**h["config"], "seed": 9}) if h["model"]["name"] == "alexnet_eca" else h
+                   for h in histories]
     with pytest.raises(ReportError, match="alexnet_eca and alexnet share no seed with a final val accuracy"):
-        other_seeds = [dict(h, config={**h["config"], "seed": 9}) if h["model"]["name"] == "alexnet_eca" else h
-                       for h in histories]
         describe_differences(other_seeds, "alexnet", "alexnet_eca")
 
 

@@ -149,6 +149,8 @@ for name, (group, build) in CONFIGS.items():
 # 所有配置使用相同的数据、训练配方和随机种子，因此可以按种子逐一配对比较。
 
 # %%
+from collections import Counter
+
 from ecapaddle import seed_everything
 from ecapaddle.data import (cifar10_or_synthetic, is_synthetic, load_cifar10_holdout, load_cifar10_splits,
                             validate_cifar10_archive)
@@ -186,19 +188,21 @@ def same_budget(history):
 
 
 def finished_run(name, seed):
-    """The history of this run in the committed cache (`cpu` mode) or in RUNS, if one has this budget."""
-    for root in ([CACHE] if MODE == "cpu" else []) + [RUNS]:
+    """(where it is read from, history) of this run in the committed cache (`cpu` mode) or in RUNS, if one has
+    this budget; (None, None) otherwise."""
+    places = [(CACHE, "read from figures/ablations/")] if MODE == "cpu" else []
+    for root, where in places + [(RUNS, f"read from runs/{RUNS.name}/")]:
         path = run_dir(root, name, seed) / "history.json"
-        if path.is_file() and same_budget(load_history(path)):
-            return root, load_history(path)
+        history = load_history(path) if path.is_file() else None
+        if history is not None and same_budget(history):
+            return where, history
     return None, None
 
 
-CACHED, KEPT = "read from figures/ablations/", f"read from runs/{RUNS.name}/"
-HISTORIES, read_from, start = [], {"trained now": 0, CACHED: 0, KEPT: 0}, time.perf_counter()
+HISTORIES, sources, start = [], Counter(), time.perf_counter()
 for name in TO_RUN:
     for seed in SEEDS:
-        root, history = finished_run(name, seed)
+        where, history = finished_run(name, seed)
         if history is None:
             config = RECIPE.train_config(seed=seed, progress=False, log_every=1 if QUICK else 5)
             seed_everything(seed)
@@ -208,8 +212,8 @@ for name in TO_RUN:
             out.mkdir(parents=True, exist_ok=True)
             save_history(history, out / "history.json")          # in runs/ (a temporary folder in quick mode)
         HISTORIES.append(history)
-        read_from["trained now" if root is None else CACHED if root == CACHE else KEPT] += 1
-print(f"{len(HISTORIES)} runs: " + ", ".join(f"{n} {where}" for where, n in read_from.items() if n)
+        sources[where or "trained now"] += 1
+print(f"{len(HISTORIES)} runs: " + ", ".join(f"{n} {where}" for where, n in sources.items())
       + ("" if QUICK else f" ({(time.perf_counter() - start) / 60:.0f} min)"))
 
 # %% [markdown]
